@@ -1,0 +1,100 @@
+import { Command, CommanderError, Option } from 'commander';
+import { HERD_VERSION } from '../config/index.js';
+import { ExitCode, HerdError, isHerdError } from '../errors/index.js';
+import { processIO, type CliIO } from './io.js';
+import { runCommand, type RunFlags } from './run-command.js';
+import { targetCommand } from './target-command.js';
+import { demoCommand } from './demo-command.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Builds the `herd` command tree; actions store their exit code in `result`. */
+function program(io: CliIO, result: { code: number }): Command {
+  const root = new Command('herd')
+    .description('herd: run k6 test scripts locally or on a self-hosted load-testing cloud')
+    .version(HERD_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+
+  root
+    .command('run')
+    .description('run a k6 test script (.js or .ts) on this machine')
+    .argument('<script>', 'the test script')
+    .option('-u, --vus <n>', 'number of virtual users')
+    .option('-d, --duration <duration>', 'test duration, e.g. 30s, 1m30s')
+    .option('-i, --iterations <n>', 'total iterations shared by the VUs')
+    .option('-s, --stage <duration:target>', 'a ramping stage, repeatable (e.g. -s 10s:5 -s 20s:0)', collect)
+    .option('-e, --env <KEY=VALUE>', 'an __ENV variable for the script, repeatable', collect)
+    .option('--tag <KEY=VALUE>', 'a tag added to every sample, repeatable', collect)
+    .option('-c, --config <file>', 'a JSON config file of k6 options')
+    .option('--summary-export <file>', 'write the end-of-test summary as JSON to a file')
+    .option('--summary-trend-stats <stats>', 'trend stats in the summary, e.g. "avg,p(95),p(99.9)"')
+    .option('--summary-time-unit <unit>', 'time unit of trend values in the summary: s, ms or us')
+    .option('--system-tags <tags>', 'the system tags to attach to samples, comma separated')
+    .option('-o, --out <type=file>', 'stream samples to an output: json=FILE or csv=FILE, repeatable', collect)
+    .option('-q, --quiet', 'no progress display')
+    .option('--no-summary', 'do not print the end-of-test summary')
+    .option('--no-color', 'no colors in the output')
+    .option('--include-system-env-vars', 'pass the process environment to __ENV (default)', true)
+    .option('--no-include-system-env-vars', 'do not pass the process environment to __ENV')
+    .option('--user-agent <ua>', 'the User-Agent header of requests')
+    .option('--insecure-skip-tls-verify', 'do not verify TLS certificates')
+    .option('--max-redirects <n>', 'how many redirects to follow (default 10)')
+    .option('--batch <n>', 'max parallel requests of one http.batch() call (default 20)')
+    .option('--batch-per-host <n>', 'max parallel requests per host in http.batch() (default 6)')
+    .option('--no-connection-reuse', 'do not keep connections alive')
+    .option('--no-vu-connection-reuse', 'do not reuse connections across iterations')
+    .option('--discard-response-bodies', 'read and drop response bodies (less memory)')
+    .option('--no-setup', 'do not run setup()')
+    .option('--no-teardown', 'do not run teardown()')
+    .option('-w, --throw', 'throw on failed HTTP requests')
+    .addOption(new Option('--execution-segment <segment>', 'the part of the test this instance runs, e.g. 0:1/2'))
+    .addOption(new Option('--execution-segment-sequence <sequence>', 'all segments of the test, e.g. 0,1/2,1'))
+    .action(async (script: string, flags: RunFlags) => {
+      result.code = await runCommand(script, flags, io);
+    });
+
+  root
+    .command('target')
+    .description('start the built-in demo/test target (httpbin-style endpoints and a WebSocket echo)')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8099')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (flags: { port: string; host: string }) => {
+      result.code = await targetCommand(flags, io);
+    });
+  root
+    .command('demo')
+    .description('start the built-in target and run the quickstart test against it')
+    .option('-u, --vus <n>', 'number of virtual users')
+    .option('-d, --duration <duration>', 'test duration, e.g. 30s')
+    .option('-q, --quiet', 'no progress display')
+    .option('--no-color', 'no colors in the output')
+    .action(async (flags: RunFlags) => {
+      result.code = await demoCommand(flags, io);
+    });
+  return root;
+}
+
+/** Runs the CLI with `argv` (without node and script path) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const result = { code: 0 };
+  try {
+    await program(io, result).parseAsync(argv as string[], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with code 0; usage errors are config errors (k6: 104).
+      if (e.exitCode === 0) return 0;
+      if (e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      return ExitCode.invalidConfig;
+    }
+    if (isHerdError(e)) {
+      io.stderr(`error: ${e.message}\n${e.hint === undefined ? '' : `hint: ${e.hint}\n`}`);
+      return e.exitCode;
+    }
+    io.stderr(`herd: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return ExitCode.genericEngine;
+  }
+}
+
+export { HerdError };

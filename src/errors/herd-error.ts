@@ -1,0 +1,72 @@
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/**
+ * Stable error codes. A code never changes meaning once shipped; the message may.
+ * Each code maps to the k6 exit code a CLI run ends with when this error ends it.
+ */
+export const errorCodes = {
+  invalid_option: ExitCode.invalidConfig,
+  invalid_flag: ExitCode.invalidConfig,
+  invalid_threshold: ExitCode.invalidConfig,
+  invalid_config_file: ExitCode.invalidConfig,
+  script_not_found: ExitCode.scriptException,
+  script_syntax: ExitCode.scriptException,
+  script_unsupported: ExitCode.scriptException,
+  script_import: ExitCode.scriptException,
+  script_exception: ExitCode.scriptException,
+  init_context_only: ExitCode.scriptException,
+  setup_timeout: ExitCode.setupTimeout,
+  teardown_timeout: ExitCode.teardownTimeout,
+  test_aborted: ExitCode.scriptAborted,
+  external_abort: ExitCode.externalAbort,
+  thresholds_failed: ExitCode.thresholdsHaveFailed,
+  internal: ExitCode.genericEngine,
+} as const satisfies Record<string, ExitCodeValue>;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The shape an error has when it crosses a process boundary. */
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
+
+/**
+ * The one error family of herd. `message` says what is wrong, `hint` how to fix it;
+ * `exitCode` is what `herd run` exits with when this error ends the run.
+ */
+export class HerdError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HerdError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** The k6 exit code for this error. */
+  get exitCode(): ExitCodeValue {
+    return errorCodes[this.code];
+  }
+
+  /** The error as it travels between processes. */
+  toPayload(): ErrorPayload {
+    return this.hint === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, hint: this.hint };
+  }
+
+  /** Rebuilds an error received from another process. */
+  static fromPayload(p: ErrorPayload): HerdError {
+    return new HerdError(p.code, p.message, p.hint === undefined ? {} : { hint: p.hint });
+  }
+}
+
+/** True when `e` is a HerdError (also across realms, by shape). */
+export function isHerdError(e: unknown): e is HerdError {
+  return e instanceof HerdError;
+}

@@ -1,0 +1,2 @@
+export { ExitCode, type ExitCodeValue } from './exit-codes.js';
+export { HerdError, isHerdError, errorCodes, type ErrorCode, type ErrorPayload } from './herd-error.js';

@@ -1,0 +1,259 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Exchange } from './exchange.js';
+import type { ConnectionPool } from './pool.js';
+import { ResponseParser } from './response-parser.js';
+import { RequestError, K6ErrorCode, classifyError, type FailurePhase } from './request-error.js';
+
+const TLS_VERSIONS: Record<string, string> = {
+  TLSv1: 'tls1.0',
+  'TLSv1.1': 'tls1.1',
+  'TLSv1.2': 'tls1.2',
+  'TLSv1.3': 'tls1.3',
+};
+
+/** Where to open a connection. */
+export interface ConnectTarget {
+  /** Pool key: scheme, host and port. */
+  readonly key: string;
+  /** IP address to connect to. */
+  readonly address: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** Host name for SNI and certificate checks. */
+  readonly servername: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+/**
+ * One HTTP/1.1 connection (TCP, optionally TLS) carrying one exchange at a time.
+ * Event handlers are bound once per connection, not per request; the parser is reused.
+ */
+export class Connection {
+  /** The pool key this connection belongs to. */
+  readonly key: string;
+  /** Set once the socket is closed or failed. */
+  dead = false;
+  /** Whether it sits in the pool's idle list. */
+  idle = false;
+  /** Remote IP and port. */
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  /** k6-style TLS version ("tls1.3"), '' for plain HTTP. */
+  tlsVersion = '';
+  /** TLS cipher suite name, '' for plain HTTP. */
+  tlsCipher = '';
+  /** Requests carried so far. */
+  uses = 0;
+
+  private readonly raw: Socket;
+  private readonly socket: Socket | TLSSocket;
+  private readonly parser = new ResponseParser();
+  private readonly isTls: boolean;
+  private connected = false;
+  private ready = false;
+  private ex: Exchange | null = null;
+  private readonly addr: string;
+  private readonly servername: string;
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    target: ConnectTarget,
+    first: Exchange,
+  ) {
+    this.key = target.key;
+    this.remoteIp = target.address;
+    this.remotePort = target.port;
+    this.isTls = target.tls;
+    this.servername = target.servername;
+    this.addr = target.address.includes(':') ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
+    this.ex = first;
+    first.times.connectStart = performance.now();
+    this.raw = netConnect({ host: target.address, port: target.port, noDelay: true });
+    this.raw.on('connect', this.onConnect.bind(this));
+    const onError = this.onError.bind(this);
+    if (target.tls) {
+      const sock = tlsConnect({
+        socket: this.raw,
+        servername: isIP(target.servername) === 0 ? target.servername : undefined,
+        rejectUnauthorized: target.rejectUnauthorized,
+        ALPNProtocols: ['http/1.1'],
+      });
+      sock.on('secureConnect', this.onSecureConnect.bind(this));
+      this.raw.on('error', onError);
+      this.socket = sock;
+    } else {
+      this.socket = this.raw;
+    }
+    this.socket.on('data', this.onData.bind(this));
+    this.socket.on('end', this.onEnd.bind(this));
+    this.socket.on('error', onError);
+    this.socket.on('close', this.onClose.bind(this));
+    this.onWritten = this.onWritten.bind(this);
+    pool.opened(this);
+    this.parser.begin(first.req.method === 'HEAD', first.req.keepBody);
+    first.attached(this);
+  }
+
+  /** Bytes written to / read from the TCP socket so far (TLS records included). */
+  get bytesWritten(): number {
+    return this.raw.bytesWritten;
+  }
+  get bytesRead(): number {
+    return this.raw.bytesRead;
+  }
+
+  /** Starts `ex` on this idle, ready connection. */
+  assign(ex: Exchange): void {
+    this.ex = ex;
+    this.socket.ref();
+    this.parser.begin(ex.req.method === 'HEAD', ex.req.keepBody);
+    ex.attached(this);
+    this.send(ex);
+  }
+
+  /** Drops the current exchange (it failed or was aborted) and closes the socket. */
+  abandon(): void {
+    this.ex = null;
+    this.destroy();
+  }
+
+  /** Closes the socket now. Safe to call twice. */
+  destroy(): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.socket.destroy();
+      if (this.socket !== this.raw) this.raw.destroy();
+    }
+    this.pool.closed(this);
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    const ex = this.ex;
+    if (ex !== null) ex.times.connectEnd = performance.now();
+    if (!this.isTls) this.onReady();
+  }
+
+  private onSecureConnect(): void {
+    const sock = this.socket as TLSSocket;
+    const proto = sock.getProtocol();
+    this.tlsVersion = proto === null ? '' : (TLS_VERSIONS[proto] ?? proto);
+    this.tlsCipher = sock.getCipher()?.standardName ?? '';
+    const ex = this.ex;
+    if (ex !== null) ex.times.tlsEnd = performance.now();
+    this.onReady();
+  }
+
+  private onReady(): void {
+    this.ready = true;
+    const ex = this.ex;
+    if (ex !== null) this.send(ex);
+  }
+
+  private send(ex: Exchange): void {
+    this.uses++;
+    ex.times.gotConn = performance.now();
+    ex.readMark = this.raw.bytesRead;
+    ex.writeMark = this.raw.bytesWritten;
+    const body = ex.req.body;
+    const s = this.socket;
+    if (body === null || body.length === 0) {
+      s.write(ex.req.head, 'utf8', this.onWritten);
+    } else {
+      // One writev for head and body.
+      s.cork();
+      s.write(ex.req.head, 'utf8');
+      s.write(body, this.onWritten);
+      s.uncork();
+    }
+  }
+
+  private onWritten(): void {
+    const ex = this.ex;
+    if (ex !== null && ex.times.wrote === 0) ex.times.wrote = performance.now();
+  }
+
+  private onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === null) {
+      // Bytes nobody asked for on an idle connection: it cannot be trusted any more.
+      this.destroy();
+      return;
+    }
+    const t = ex.times;
+    if (t.firstByte === 0) {
+      t.firstByte = performance.now();
+      if (t.wrote === 0) t.wrote = t.firstByte;
+    }
+    let done: boolean;
+    try {
+      done = this.parser.execute(chunk);
+    } catch (e) {
+      this.fail(new RequestError(K6ErrorCode.generic, `malformed HTTP response: ${(e as Error).message}`));
+      return;
+    }
+    if (done) this.complete(ex);
+  }
+
+  private complete(ex: Exchange): void {
+    this.ex = null;
+    const reusable = this.parser.keepAlive && ex.req.reuse && !this.dead;
+    ex.completed(this.parser, this.raw.bytesRead, this.raw.bytesWritten);
+    if (reusable) {
+      this.socket.unref();
+      this.pool.release(this);
+    } else {
+      this.destroy();
+    }
+  }
+
+  private fail(err: RequestError): void {
+    const ex = this.ex;
+    this.ex = null;
+    this.destroy();
+    if (ex !== null) ex.failed(err, this.parser.started, this.raw.bytesRead, this.raw.bytesWritten);
+  }
+
+  private phase(): FailurePhase {
+    if (!this.connected) return 'connect';
+    if (!this.ready) return 'tls';
+    return 'exchange';
+  }
+
+  private onEnd(): void {
+    const ex = this.ex;
+    if (ex !== null && this.parser.eof()) {
+      this.complete(ex);
+      return;
+    }
+    this.endedEarly();
+  }
+
+  private onClose(): void {
+    const ex = this.ex;
+    if (ex !== null && this.ready && this.parser.eof()) {
+      this.complete(ex);
+      return;
+    }
+    this.endedEarly();
+  }
+
+  private endedEarly(): void {
+    if (this.ex === null) {
+      this.destroy();
+      return;
+    }
+    const msg = this.parser.started ? 'unexpected EOF' : 'EOF';
+    this.fail(new RequestError(K6ErrorCode.generic, this.ready ? msg : `${this.phase() === 'tls' ? 'remote error: tls: handshake failure' : msg}`));
+  }
+
+  private onError(err: Error): void {
+    const ex = this.ex;
+    if (ex === null) {
+      this.destroy();
+      return;
+    }
+    this.fail(classifyError(err, this.phase(), this.servername, this.addr));
+  }
+}

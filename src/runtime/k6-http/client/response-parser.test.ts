@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseParser, HttpParseError } from './response-parser.js';
+
+function feed(p: ResponseParser, ...parts: string[]): boolean {
+  let done = false;
+  for (const part of parts) done = p.execute(Buffer.from(part, 'latin1'));
+  return done;
+}
+
+function bodyOf(p: ResponseParser): string {
+  return Buffer.concat(p.body).toString('latin1');
+}
+
+test('a Content-Length response split inside the head and the body parses completely', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Le', 'ngth: 5\r\nX-A: 1\r', '\n\r\nhe'), false);
+  assert.equal(feed(p, 'llo'), true);
+  assert.equal(p.statusCode, 200);
+  assert.equal(p.reason, 'OK');
+  assert.deepEqual(p.headers, ['Content-Le' + 'ngth', '5', 'X-A', '1']);
+  assert.equal(bodyOf(p), 'hello');
+  assert.equal(p.keepAlive, true);
+});
+
+test('a chunked body with extensions and trailers split byte by byte is reassembled', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: t\r\n\r\n';
+  let done = false;
+  for (const ch of wire) done = p.execute(Buffer.from(ch, 'latin1'));
+  assert.equal(done, true);
+  assert.equal(bodyOf(p), 'helloabcdefghijklmnopqrstuvwxyz');
+  assert.equal(p.bodyLength, 31);
+});
+
+test('informational 100 responses are skipped before the real response', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok'), true);
+  assert.equal(p.statusCode, 201);
+  assert.equal(bodyOf(p), 'ok');
+});
+
+test('HEAD, 204 and 304 responses end after the head even with a Content-Length', () => {
+  const p = new ResponseParser();
+  p.begin(true, true);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n'), true);
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n'), true);
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 304 Not Modified\r\n\r\n'), true);
+});
+
+test('a body without length runs until the connection ends and the connection is not reused', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\n\r\npart1', 'part2'), false);
+  assert.equal(p.keepAlive, false);
+  assert.equal(p.eof(), true);
+  assert.equal(bodyOf(p), 'part1part2');
+});
+
+test('Connection: close and HTTP/1.0 responses are not kept alive, HTTP/1.0 keep-alive is', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  feed(p, 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  assert.equal(p.keepAlive, false);
+  p.begin(false, true);
+  feed(p, 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n');
+  assert.equal(p.keepAlive, false);
+  assert.equal(p.httpMinor, 0);
+  p.begin(false, true);
+  feed(p, 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n');
+  assert.equal(p.keepAlive, true);
+});
+
+test('a discarded body is counted but not kept', () => {
+  const p = new ResponseParser();
+  p.begin(false, false);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd'), true);
+  assert.equal(p.bodyLength, 4);
+  assert.equal(p.body.length, 0);
+});
+
+test('a truncated Content-Length body is not complete at end of stream', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'), false);
+  assert.equal(p.eof(), false);
+});
+
+test('malformed status lines, lengths and chunk sizes are rejected', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.throws(() => feed(p, 'HTTP/2 200 OK\r\n\r\n'), HttpParseError);
+  p.begin(false, true);
+  assert.throws(() => feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n'), /bad Content-Length/);
+  p.begin(false, true);
+  assert.throws(() => feed(p, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'), /chunk length/);
+});
+
+test('bytes after a complete response make the connection not reusable', () => {
+  const p = new ResponseParser();
+  p.begin(false, true);
+  assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naGARBAGE'), true);
+  assert.equal(p.keepAlive, false);
+});

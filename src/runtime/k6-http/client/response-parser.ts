@@ -1,0 +1,341 @@
+/**
+ * An incremental HTTP/1.1 response parser working on the Buffers a socket delivers.
+ *
+ * The head is located with one `indexOf` of CRLFCRLF and decoded with one latin1 conversion;
+ * header lines are then cut out of that string, so no string is built byte by byte. Bodies
+ * are delimited by Content-Length, chunked transfer coding (parsed byte by byte, it is only
+ * the size lines) or the end of the connection, and kept as the socket's own Buffer slices
+ * until the message completes. One parser lives on each connection and is reset per response.
+ */
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** Heads larger than this are refused (Go's default MaxHeaderBytes is 1 MB; 256 KB is plenty). */
+const MAX_HEAD_BYTES = 256 * 1024;
+
+const S_HEAD = 0;
+const S_BODY_LENGTH = 1;
+const S_CHUNK_SIZE = 2;
+const S_CHUNK_EXT = 3;
+const S_CHUNK_DATA = 4;
+const S_CHUNK_DATA_END = 5;
+const S_TRAILERS = 6;
+const S_BODY_EOF = 7;
+const S_DONE = 8;
+
+/** Thrown on a response that is not valid HTTP/1.x. */
+export class HttpParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HttpParseError';
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Parses one response at a time; `begin` readies it for the next one on the same connection. */
+export class ResponseParser {
+  /** Status code of the current response. */
+  statusCode = 0;
+  /** Reason phrase ("OK"). */
+  reason = '';
+  /** Minor version of HTTP/1.x. */
+  httpMinor = 1;
+  /** Header names and values as received, flattened: [name0, value0, name1, value1, …]. */
+  headers: string[] = [];
+  /** Content-Length, or -1 when absent. */
+  contentLength = -1;
+  /** Whether the body uses chunked transfer coding. */
+  chunked = false;
+  /** Whether the connection may carry another request after this response. */
+  keepAlive = true;
+  /** Lower-cased Content-Encoding, '' when absent. */
+  contentEncoding = '';
+  /** Body slices, when the body is kept. */
+  body: Buffer[] = [];
+  /** Number of body bytes seen (kept or not). */
+  bodyLength = 0;
+  /** Whether a byte of the response has been seen. */
+  started = false;
+
+  private keepBody = true;
+  private noBody = false;
+  private state = S_HEAD;
+  private pendingHead: Buffer | null = null;
+  private remaining = 0;
+  private chunkSize = 0;
+  private sawSizeDigit = false;
+  private trailerLineLength = 0;
+
+  /** Readies the parser for a response; `noBody` for HEAD requests; `keepBody` false discards the body. */
+  begin(noBody: boolean, keepBody: boolean): void {
+    this.statusCode = 0;
+    this.reason = '';
+    this.httpMinor = 1;
+    this.headers = [];
+    this.contentLength = -1;
+    this.chunked = false;
+    this.keepAlive = true;
+    this.contentEncoding = '';
+    this.body = [];
+    this.bodyLength = 0;
+    this.started = false;
+    this.keepBody = keepBody;
+    this.noBody = noBody;
+    this.state = S_HEAD;
+    this.pendingHead = null;
+    this.remaining = 0;
+    this.chunkSize = 0;
+    this.sawSizeDigit = false;
+    this.trailerLineLength = 0;
+  }
+
+  /** Whether the current response is complete. */
+  get done(): boolean {
+    return this.state === S_DONE;
+  }
+
+  /** Whether the body runs until the connection closes. */
+  get readsUntilClose(): boolean {
+    return this.state === S_BODY_EOF;
+  }
+
+  /**
+   * Feeds the next bytes. Returns true once the response is complete. Bytes after the end of
+   * the response (the server sent more than one answer) make the connection not reusable.
+   */
+  execute(chunk: Buffer): boolean {
+    this.started = true;
+    let data = chunk;
+    let i = 0;
+    if (this.state === S_HEAD) {
+      const r = this.parseHeadFrom(chunk);
+      if (r === null) return false;
+      data = r.data;
+      i = r.offset;
+    }
+    const len = data.length;
+    while (i < len) {
+      switch (this.state) {
+        case S_BODY_LENGTH: {
+          const n = Math.min(this.remaining, len - i);
+          this.take(data, i, n);
+          i += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = S_DONE;
+          break;
+        }
+        case S_BODY_EOF: {
+          this.take(data, i, len - i);
+          i = len;
+          break;
+        }
+        case S_CHUNK_SIZE: {
+          const c = data[i++] as number;
+          const v = hexValue(c);
+          if (v >= 0) {
+            this.chunkSize = this.chunkSize * 16 + v;
+            this.sawSizeDigit = true;
+            if (this.chunkSize > 0xffffffffff) throw new HttpParseError('malformed chunked encoding: chunk size too large');
+          } else if (c === 10) {
+            this.endSizeLine();
+          } else if (c === 59 || c === 32 || c === 9) {
+            this.state = S_CHUNK_EXT;
+          } else if (c !== 13) {
+            throw new HttpParseError('malformed chunked encoding: invalid byte in chunk length');
+          }
+          break;
+        }
+        case S_CHUNK_EXT: {
+          const lf = data.indexOf(10, i);
+          if (lf < 0) {
+            i = len;
+          } else {
+            i = lf + 1;
+            this.endSizeLine();
+          }
+          break;
+        }
+        case S_CHUNK_DATA: {
+          const n = Math.min(this.remaining, len - i);
+          this.take(data, i, n);
+          i += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = S_CHUNK_DATA_END;
+          break;
+        }
+        case S_CHUNK_DATA_END: {
+          const c = data[i++] as number;
+          if (c === 10) this.state = S_CHUNK_SIZE;
+          else if (c !== 13) throw new HttpParseError('malformed chunked encoding: missing CRLF after chunk data');
+          break;
+        }
+        case S_TRAILERS: {
+          const c = data[i++] as number;
+          if (c === 10) {
+            if (this.trailerLineLength === 0) this.state = S_DONE;
+            this.trailerLineLength = 0;
+          } else if (c !== 13) {
+            this.trailerLineLength++;
+          }
+          break;
+        }
+        case S_DONE: {
+          // Unsolicited bytes after a complete response: the stream can no longer be trusted.
+          this.keepAlive = false;
+          return true;
+        }
+        default:
+          throw new HttpParseError('parser in an impossible state');
+      }
+    }
+    return this.state === S_DONE;
+  }
+
+  /** The connection ended: returns true when that ends the body (no length given), false when the response is cut short. */
+  eof(): boolean {
+    if (this.state === S_BODY_EOF) {
+      this.state = S_DONE;
+      return true;
+    }
+    return this.state === S_DONE;
+  }
+
+  private endSizeLine(): void {
+    if (!this.sawSizeDigit) throw new HttpParseError('malformed chunked encoding: empty chunk length');
+    this.sawSizeDigit = false;
+    if (this.chunkSize === 0) {
+      this.state = S_TRAILERS;
+      this.trailerLineLength = 0;
+    } else {
+      this.remaining = this.chunkSize;
+      this.chunkSize = 0;
+      this.state = S_CHUNK_DATA;
+    }
+  }
+
+  private take(data: Buffer, start: number, n: number): void {
+    if (n <= 0) return;
+    this.bodyLength += n;
+    if (this.keepBody) this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+  }
+
+  /** Finds and parses the head; returns where the body starts, or null when more bytes are needed. */
+  private parseHeadFrom(chunk: Buffer): { data: Buffer; offset: number } | null {
+    let data = chunk;
+    let from = 0;
+    // Informational (1xx) responses precede the real one; loop over them.
+    for (;;) {
+      if (this.pendingHead !== null) {
+        from = Math.max(0, this.pendingHead.length - 3);
+        data = Buffer.concat([this.pendingHead, data]);
+        this.pendingHead = null;
+      }
+      const end = data.indexOf(CRLFCRLF, from);
+      if (end < 0) {
+        if (data.length > MAX_HEAD_BYTES) throw new HttpParseError('response head too large');
+        this.pendingHead = data;
+        return null;
+      }
+      this.parseHead(data.toString('latin1', 0, end));
+      const offset = end + 4;
+      if (this.statusCode >= 100 && this.statusCode < 200 && this.statusCode !== 101) {
+        this.headers = [];
+        this.contentLength = -1;
+        this.chunked = false;
+        this.contentEncoding = '';
+        this.keepAlive = true;
+        data = data.subarray(offset);
+        from = 0;
+        if (data.length === 0) return null;
+        continue;
+      }
+      this.chooseBodyMode();
+      return { data, offset };
+    }
+  }
+
+  private chooseBodyMode(): void {
+    const s = this.statusCode;
+    if (this.noBody || s === 204 || s === 304 || (s >= 100 && s < 200)) {
+      this.state = S_DONE;
+    } else if (this.chunked) {
+      this.state = S_CHUNK_SIZE;
+    } else if (this.contentLength >= 0) {
+      this.remaining = this.contentLength;
+      this.state = this.contentLength === 0 ? S_DONE : S_BODY_LENGTH;
+    } else {
+      // No length: the body is whatever arrives until the server closes.
+      this.state = S_BODY_EOF;
+      this.keepAlive = false;
+    }
+  }
+
+  private parseHead(text: string): void {
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    if (eol < 12 || !text.startsWith('HTTP/1.')) throw new HttpParseError(`malformed HTTP response ${JSON.stringify(text.slice(0, Math.min(eol, 40)))}`);
+    this.httpMinor = text.charCodeAt(7) - 48;
+    const code = Number(text.slice(9, 12));
+    if (!Number.isInteger(code) || code < 100 || code > 999 || text.charCodeAt(8) !== 32) {
+      throw new HttpParseError(`malformed HTTP status code ${JSON.stringify(text.slice(9, 12))}`);
+    }
+    this.statusCode = code;
+    this.reason = eol > 13 ? text.slice(13, eol) : '';
+    this.keepAlive = this.httpMinor >= 1;
+    const headers = this.headers;
+    let pos = eol;
+    while (pos < text.length) {
+      const start = pos + 2;
+      let end = text.indexOf('\r\n', start);
+      if (end < 0) end = text.length;
+      pos = end;
+      if (end === start) continue;
+      const first = text.charCodeAt(start);
+      if ((first === 32 || first === 9) && headers.length > 0) {
+        // Obsolete line folding: the line continues the previous value.
+        headers[headers.length - 1] = `${headers[headers.length - 1] as string} ${text.slice(start, end).trim()}`;
+        continue;
+      }
+      const colon = text.indexOf(':', start);
+      if (colon < 0 || colon > end) throw new HttpParseError('malformed MIME header line');
+      const name = text.slice(start, colon);
+      const value = text.slice(colon + 1, end).trim();
+      headers.push(name, value);
+      this.noteHeader(name, value);
+    }
+  }
+
+  private noteHeader(name: string, value: string): void {
+    // Only four headers steer the parser; compare lengths before lower-casing anything.
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          const n = Number(value);
+          if (!Number.isSafeInteger(n) || n < 0 || value === '') throw new HttpParseError(`bad Content-Length ${JSON.stringify(value)}`);
+          if (this.contentLength >= 0 && this.contentLength !== n) throw new HttpParseError('conflicting Content-Length headers');
+          this.contentLength = n;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding' && value.toLowerCase().includes('chunked')) this.chunked = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') {
+          const v = value.toLowerCase();
+          if (v.includes('close')) this.keepAlive = false;
+          else if (v.includes('keep-alive')) this.keepAlive = true;
+        }
+        break;
+      case 16:
+        if (name.toLowerCase() === 'content-encoding') this.contentEncoding = value.toLowerCase();
+        break;
+      default:
+        break;
+    }
+  }
+}

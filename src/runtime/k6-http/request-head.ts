@@ -1,0 +1,114 @@
+import type { UrlParts } from './url-parts.js';
+import { RequestError, K6ErrorCode } from './client/index.js';
+
+/** What goes into one hop's request head besides the script's own headers. */
+export interface HeadInput {
+  readonly method: string;
+  readonly url: UrlParts;
+  /** The script's headers, canonical names (hop-adjusted on redirects). */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Default User-Agent ('' sends none). */
+  readonly userAgent: string;
+  /** Cookie header from the jar and params.cookies, '' when none. */
+  readonly cookie: string;
+  /** Content-Type implied by a form body, null when none. */
+  readonly contentType: string | null;
+  /** Body length, or -1 when the request has no body. */
+  readonly bodyLength: number;
+  /** Authorization from URL credentials, null when none. */
+  readonly basicAuth: string | null;
+  /** Referer set on redirected hops, '' on the first. */
+  readonly referer: string;
+  /** Ask the server to close (noConnectionReuse). */
+  readonly close: boolean;
+}
+
+/** The serialized head and the header view Response.request.headers shows. */
+export interface BuiltHead {
+  readonly head: string;
+  readonly headers: Record<string, string[]>;
+}
+
+function addInfo(info: Record<string, string[]>, name: string, value: string): void {
+  const list = info[name];
+  if (list === undefined) info[name] = [value];
+  else list.push(value);
+}
+
+function hasCrLf(s: string): boolean {
+  return s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0;
+}
+
+/**
+ * Serializes a request head as Go's client would send it for k6: Host (with the port unless
+ * it is the default, or the script's Host header), User-Agent unless the script sets one,
+ * the script's headers, Content-Length for bodies (and for empty POST/PUT/PATCH), Authorization
+ * from URL credentials, and the Cookie header merged with any Cookie the script set.
+ */
+export function buildHead(h: HeadInput): BuiltHead | RequestError {
+  const info: Record<string, string[]> = {};
+  let host = h.url.hostHeader;
+  let userCookie = '';
+  let hasUa = false;
+  let hasCt = false;
+  let hasAuth = false;
+  let lines = '';
+  for (const [name, value] of h.headers) {
+    if (hasCrLf(value) || hasCrLf(name)) return new RequestError(K6ErrorCode.generic, `net/http: invalid header field value for "${name}"`);
+    switch (name) {
+      case 'Host':
+        host = value;
+        continue;
+      case 'Content-Length':
+        // The real length is always computed from the body.
+        continue;
+      case 'Cookie':
+        userCookie = userCookie === '' ? value : `${userCookie}; ${value}`;
+        continue;
+      case 'User-Agent':
+        hasUa = true;
+        break;
+      case 'Content-Type':
+        hasCt = true;
+        break;
+      case 'Authorization':
+        hasAuth = true;
+        break;
+      default:
+        break;
+    }
+    lines += `${name}: ${value}\r\n`;
+    addInfo(info, name, value);
+  }
+  let head = `${h.method} ${h.url.path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  addInfo(info, 'Host', host);
+  if (!hasUa && h.userAgent !== '') {
+    head += `User-Agent: ${h.userAgent}\r\n`;
+    addInfo(info, 'User-Agent', h.userAgent);
+  }
+  head += lines;
+  if (h.bodyLength >= 0 || h.method === 'POST' || h.method === 'PUT' || h.method === 'PATCH') {
+    const n = String(h.bodyLength < 0 ? 0 : h.bodyLength);
+    head += `Content-Length: ${n}\r\n`;
+    addInfo(info, 'Content-Length', n);
+  }
+  if (h.contentType !== null && !hasCt) {
+    head += `Content-Type: ${h.contentType}\r\n`;
+    addInfo(info, 'Content-Type', h.contentType);
+  }
+  if (h.basicAuth !== null && !hasAuth) {
+    head += `Authorization: ${h.basicAuth}\r\n`;
+    addInfo(info, 'Authorization', h.basicAuth);
+  }
+  const cookie = userCookie === '' ? h.cookie : h.cookie === '' ? userCookie : `${userCookie}; ${h.cookie}`;
+  if (cookie !== '') {
+    head += `Cookie: ${cookie}\r\n`;
+    addInfo(info, 'Cookie', cookie);
+  }
+  if (h.referer !== '') {
+    head += `Referer: ${h.referer}\r\n`;
+    addInfo(info, 'Referer', h.referer);
+  }
+  if (h.close) head += 'Connection: close\r\n';
+  return { head: `${head}\r\n`, headers: info };
+}

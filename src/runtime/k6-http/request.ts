@@ -1,0 +1,326 @@
+import { HerdError } from '../../errors/index.js';
+import type { TagSet } from '../../metrics/tags.js';
+import { Exchange, toTimings, RequestError, type Timings } from './client/index.js';
+import { canonicalHeaderName } from './canonical-header.js';
+import type { CookieJar } from './cookie-jar.js';
+import { compressBody, decodeContent } from './decompress.js';
+import type { ExpectedStatuses } from './expected-statuses.js';
+import { parseParams, type ParamCookie, type RequestParams, type ResponseType } from './params.js';
+import { encodeBody } from './request-body.js';
+import { buildHead } from './request-head.js';
+import { HttpResponse, type RequestCookie, type ResponseCookie } from './response.js';
+import { emitHopSamples } from './sample-emitter.js';
+import { parseSetCookie } from './set-cookie.js';
+import { HttpUrl } from './tagged-url.js';
+import { parseUrl, resolveLocation, type UrlParts } from './url-parts.js';
+import type { VuHttp } from './vu-http.js';
+
+const ZERO_TIMINGS: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
+
+/** Everything that stays the same across the hops of one request. */
+interface Flow {
+  readonly h: VuHttp;
+  readonly params: RequestParams;
+  readonly jar: CookieJar | null;
+  readonly callback: ExpectedStatuses | null;
+  readonly responseType: ResponseType;
+  /** The name tag fixed for every hop (params.tags.name or the http.url template), or null. */
+  readonly fixedName: string | null;
+}
+
+/** One hop's request as it is about to go out. */
+interface Hop {
+  method: string;
+  url: UrlParts;
+  body: Buffer | null;
+  bodyText: string;
+  contentType: string | null;
+  headers: ReadonlyArray<readonly [string, string]>;
+  referer: string;
+}
+
+/** Throws k6's init-context error: requests are only allowed once the test runs. */
+export function assertNotInit(h: VuHttp): void {
+  if (h.vu.phase === 'init') {
+    throw new HerdError('init_context_only', 'making HTTP requests in the init context is not supported', {
+      hint: 'move the request into the default function, setup() or teardown(); use open() to read files in the init context',
+    });
+  }
+}
+
+function locationOf(headers: readonly string[]): string | null {
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
+    if (n.length === 8 && n.toLowerCase() === 'location') return headers[i + 1] as string;
+  }
+  return null;
+}
+
+function setCookiesOf(headers: readonly string[]): string[] | null {
+  let out: string[] | null = null;
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
+    if (n.length === 10 && n.toLowerCase() === 'set-cookie') (out ??= []).push(headers[i + 1] as string);
+  }
+  return out;
+}
+
+/** The Cookie header for a hop: jar cookies (minus those a `replace` cookie overrides), then params.cookies. */
+function cookieHeader(jar: CookieJar | null, u: UrlParts, own: readonly ParamCookie[], info: Record<string, RequestCookie[]> | null): string {
+  let out = '';
+  if (jar !== null && !jar.empty) {
+    for (const c of jar.matching(u)) {
+      if (own.length > 0 && own.some((o) => o.replace && o.name === c.name)) continue;
+      out = out === '' ? `${c.name}=${c.value}` : `${out}; ${c.name}=${c.value}`;
+      if (info !== null) (info[c.name] ??= []).push({ name: c.name, value: c.value, replace: false });
+    }
+  }
+  for (const o of own) {
+    out = out === '' ? `${o.name}=${o.value}` : `${out}; ${o.name}=${o.value}`;
+    if (info !== null) (info[o.name] ??= []).push({ name: o.name, value: o.value, replace: o.replace });
+  }
+  return out;
+}
+
+function hopTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, errorCode: number, errorMsg: string, tlsVersion: string): TagSet {
+  const sys = f.h.test.sys;
+  let t = f.h.vu.tags;
+  if (sys.proto && proto !== '') t = t.with('proto', proto);
+  if (sys.status) t = t.with('status', String(status));
+  if (sys.method) t = t.with('method', hop.method);
+  if (sys.url) t = t.with('url', hop.url.clean);
+  if (sys.name) t = t.with('name', f.fixedName ?? hop.url.clean);
+  if (expected !== null && sys.expected_response) t = t.with('expected_response', expected ? 'true' : 'false');
+  if (errorCode !== 0 && sys.error_code) t = t.with('error_code', String(errorCode));
+  if (errorMsg !== '' && sys.error) t = t.with('error', errorMsg);
+  if (tlsVersion !== '' && sys.tls_version) t = t.with('tls_version', tlsVersion);
+  const user = f.params.tags;
+  for (let i = 0; i < user.length; i++) {
+    const pair = user[i] as readonly [string, string];
+    t = t.with(pair[0], pair[1]);
+  }
+  return t;
+}
+
+/** k6's error_code for an HTTP status: 1400–1599 mirror 4xx/5xx statuses. */
+function statusErrorCode(status: number): number {
+  return status >= 400 && status < 600 ? 1000 + status : 0;
+}
+
+function responseHeaders(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = canonicalHeaderName(raw[i] as string);
+    const prev = out[name];
+    out[name] = prev === undefined ? (raw[i + 1] as string) : `${prev}, ${raw[i + 1] as string}`;
+  }
+  return out;
+}
+
+function responseCookies(setCookies: readonly string[] | null): Record<string, ResponseCookie[]> {
+  const out: Record<string, ResponseCookie[]> = {};
+  if (setCookies === null) return out;
+  for (const h of setCookies) {
+    const c = parseSetCookie(h);
+    if (c === null) continue;
+    (out[c.name] ??= []).push({
+      name: c.name,
+      value: c.value,
+      domain: c.domain,
+      path: c.path,
+      http_only: c.httpOnly,
+      secure: c.secure,
+      max_age: c.maxAge ?? 0,
+      expires: c.expires ?? 0,
+    });
+  }
+  return out;
+}
+
+/** Ends a failed request as k6 does: throw with options.throw, else warn and return status 0. */
+function failure(f: Flow, res: HttpResponse, err: RequestError): HttpResponse {
+  res.status = 0;
+  res.error = err.message;
+  res.error_code = err.k6Code;
+  if (f.h.vu.test.options.throw) throw new HerdError('script_exception', err.message);
+  f.h.vu.test.logger.log('warn', 'Request Failed', { error: err.message });
+  return res;
+}
+
+function requestInfo(res: HttpResponse, hop: Hop, headers: Record<string, string[]>, cookies: Record<string, RequestCookie[]>): void {
+  res.request = { method: hop.method, url: hop.url.href, headers, body: hop.bodyText, cookies };
+}
+
+/**
+ * Sends one k6 request: builds each hop's head (cookies, auth, user agent), follows redirects
+ * up to the limit (each hop is a request of its own in the metrics), stores cookies from
+ * every hop, and turns the last hop into k6's Response.
+ */
+export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown): Promise<HttpResponse> {
+  const vu = h.vu;
+  const opts = vu.test.options;
+  const params = parseParams(paramsArg);
+  const method = String(methodArg).toUpperCase();
+  let fixedName: string | null = null;
+  for (const [k, v] of params.tags) if (k === 'name') fixedName = v;
+  let urlText: string;
+  if (urlArg instanceof HttpUrl) {
+    urlText = urlArg.url;
+    fixedName ??= urlArg.name;
+  } else {
+    urlText = String(urlArg);
+  }
+  const f: Flow = {
+    h,
+    params,
+    jar: params.jar === undefined ? h.jar : params.jar,
+    callback: params.responseCallback === undefined ? h.responseCallback : params.responseCallback,
+    responseType: params.responseType ?? (opts.discardResponseBodies ? 'none' : 'text'),
+    fixedName,
+  };
+  const res = new HttpResponse();
+  const first = parseUrl(urlText);
+  if (first instanceof RequestError) {
+    res.url = urlText;
+    return failure(f, res, first);
+  }
+  const enc = encodeBody(bodyArg);
+  let body = enc.bytes;
+  let headers = params.headers;
+  if (params.compression !== null && body !== null) {
+    try {
+      body = compressBody(body, params.compression);
+    } catch (e) {
+      throw new HerdError('script_exception', (e as Error).message);
+    }
+    headers = [...headers.filter(([n]) => n !== 'Content-Encoding'), ['Content-Encoding', params.compression]];
+  }
+  const hop: Hop = {
+    method,
+    url: first,
+    body,
+    bodyText: typeof bodyArg === 'string' ? bodyArg : enc.bytes === null ? '' : enc.bytes.toString('utf8'),
+    contentType: enc.contentType,
+    headers,
+    referer: '',
+  };
+  const maxRedirects = params.redirects ?? opts.maxRedirects;
+  let redirects = 0;
+  for (;;) {
+    const u = hop.url;
+    res.url = u.href;
+    const reqCookies: Record<string, RequestCookie[]> = {};
+    const cookie = cookieHeader(f.jar, u, params.cookies, reqCookies);
+    const built = buildHead({
+      method: hop.method,
+      url: u,
+      headers: hop.headers,
+      userAgent: opts.userAgent,
+      cookie,
+      contentType: hop.contentType,
+      bodyLength: hop.body === null ? -1 : hop.body.length,
+      basicAuth: u.basicAuth,
+      referer: hop.referer,
+      close: opts.noConnectionReuse,
+    });
+    if (built instanceof RequestError) return failure(f, res, built);
+    requestInfo(res, hop, built.headers, reqCookies);
+    const addr = h.test.rules.resolve(u.hostname, u.port);
+    if (addr instanceof RequestError) {
+      const expected = f.callback === null ? null : f.callback.matches(0);
+      emitHopSamples(vu, hopTags(f, hop, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0);
+      return failure(f, res, addr);
+    }
+    const ex = await h.track(new Exchange({
+      method: hop.method,
+      tls: u.tls,
+      hostname: u.hostname,
+      connectHost: addr.host,
+      port: addr.port,
+      head: built.head,
+      body: hop.body,
+      keepBody: f.responseType !== 'none',
+      timeoutMs: params.timeoutMs,
+      reuse: !opts.noConnectionReuse,
+      rejectUnauthorized: !opts.insecureSkipTLSVerify,
+      poolKey: u.tls ? `s|${addr.host}|${addr.port}|${u.hostname}` : `p|${addr.host}|${addr.port}`,
+    }, h.pool, h));
+    if (ex.aborted !== undefined) throw ex.aborted;
+    const timings = toTimings(ex.times);
+    res.timings = timings;
+    res.remote_ip = ex.remoteIp;
+    res.remote_port = ex.remotePort;
+    res.tls_version = ex.tlsVersion;
+    res.tls_cipher_suite = ex.tlsCipher;
+    if (ex.error !== null) {
+      const err = ex.error;
+      const expected = f.callback === null ? null : f.callback.matches(0);
+      emitHopSamples(vu, hopTags(f, hop, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+      return failure(f, res, err);
+    }
+    const status = ex.status;
+    const proto = ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    const expected = f.callback === null ? null : f.callback.matches(status);
+    const statusCode = statusErrorCode(status);
+    emitHopSamples(vu, hopTags(f, hop, status, proto, expected, statusCode, '', ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+    const setCookies = setCookiesOf(ex.headers);
+    if (setCookies !== null && f.jar !== null) f.jar.storeSetCookies(u, setCookies);
+
+    const location = status >= 300 && status < 400 && status !== 304 && status !== 305 && status !== 306 ? locationOf(ex.headers) : null;
+    if (location !== null) {
+      if (redirects < maxRedirects) {
+        const next = resolveLocation(location, u);
+        if (next instanceof RequestError) return failure(f, res, next);
+        redirects++;
+        advanceHop(hop, status, next);
+        continue;
+      }
+      if (maxRedirects > 0) {
+        vu.test.logger.log('warn', `Stopped after ${maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`, { url: u.clean });
+      }
+    }
+
+    res.status = status;
+    res.status_text = ex.reason === '' ? String(status) : `${status} ${ex.reason}`;
+    res.proto = proto;
+    res.headers = responseHeaders(ex.headers);
+    res.cookies = responseCookies(setCookies);
+    res.error_code = statusCode;
+    if (ex.body !== null) {
+      const decoded = decodeContent(ex.body, ex.contentEncoding);
+      if (decoded instanceof RequestError) {
+        res.error = decoded.message;
+        res.error_code = decoded.k6Code;
+        res.body = null;
+      } else {
+        // The script's realm owns the ArrayBuffer so that `body instanceof ArrayBuffer` holds there.
+        res.body = f.responseType === 'binary' ? vu.test.scriptArrayBuffer(decoded) : decoded.toString('utf8');
+      }
+    }
+    return res;
+  }
+}
+
+/**
+ * Moves a hop to the redirect target with Go's rules: 301/302/303 turn into GET without body
+ * (HEAD stays HEAD), 307/308 resend method and body; credentials, Authorization and Cookie
+ * headers do not follow to another host; the previous URL becomes the Referer unless that
+ * would leak an https URL to http.
+ */
+function advanceHop(hop: Hop, status: number, next: UrlParts): void {
+  const prev = hop.url;
+  if ((status === 301 || status === 302 || status === 303) && hop.method !== 'HEAD') {
+    if (hop.method !== 'GET' || hop.body !== null) {
+      hop.method = 'GET';
+      hop.body = null;
+      hop.bodyText = '';
+      hop.contentType = null;
+      hop.headers = hop.headers.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding');
+    }
+  }
+  if (prev.hostname !== next.hostname) {
+    hop.headers = hop.headers.filter(([n]) => n !== 'Authorization' && n !== 'Cookie' && n !== 'Www-Authenticate');
+  }
+  hop.referer = prev.tls && !next.tls ? '' : prev.clean;
+  hop.url = next;
+}

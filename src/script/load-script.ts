@@ -1,0 +1,209 @@
+import { stat } from 'node:fs/promises';
+import vm from 'node:vm';
+import { HerdError } from '../errors/index.js';
+import { bundle } from './bundle.js';
+import { PRELUDE_SOURCE } from './prelude.js';
+import { BundlePositions, StackMapper } from './source-position.js';
+import { RESERVED_PREFIX, transformBundle } from './transform.js';
+
+/** Options of loadScript. */
+export interface LoadOptions {
+  /** Absolute path of the entry script (.js, .mjs, .ts). */
+  entry: string;
+  /** Where fetched remote modules are cached (a directory); created if missing. */
+  cacheDir: string;
+  /** Allow http:// (not only https://) remote imports — tests use a local server. Default false. */
+  allowInsecureRemote?: boolean;
+  /** Names of k6 built-in modules that may be imported; any other bare specifier is an error naming it. */
+  builtinModules: readonly string[];
+}
+
+/** The module exports of one instance: options, default, setup, teardown, handleSummary, exec functions. */
+export type ModuleExports = Record<string, unknown>;
+
+/** What one instance (one VU) gets from its caller. */
+export interface InstanceHost {
+  /** Returns the module object for a k6 built-in specifier, for this VU (called during instantiation). */
+  require(specifier: string): Record<string, unknown>;
+  /**
+   * Values of the script's global scope (__ENV, __VU, __ITER, open, console, ...). Read on every
+   * access, so getters (or later mutation of this object) give the current value.
+   * `open(path, mode)` calls in the script arrive as `open(path, mode, baseDir)`: baseDir is the
+   * absolute directory of the file that contains the call (or the URL of its folder for a remote
+   * module), so relative paths can be resolved against the calling file as k6 does.
+   */
+  globals: Record<string, unknown>;
+}
+
+/** A bundled, transformed script compiled once, instantiated once per VU. */
+export interface CompiledScript {
+  /** The transformed bundle source (for debugging and for archives). */
+  readonly code: string;
+  /** Creates one module instance (one per VU); rejects with what the init code threw. */
+  instantiate(host: InstanceHost): Promise<ModuleExports>;
+  /** The error's stack text with frames in the bundle rewritten to the user's file:line:column. */
+  mapStack(err: unknown): string;
+  /** A copy of JSON-like host data made of the sandbox's own objects (e.g. handleSummary's data). */
+  toRealm(value: unknown): unknown;
+  /** JSON.parse in the sandbox realm (e.g. setup() data handed to each VU). */
+  parseJSON(json: string): unknown;
+  /**
+   * k6's randomSeed(): makes the sandbox's Math.random a seeded generator. One context serves
+   * every VU of this script, so the seed applies to all of them.
+   */
+  seedRandom(seed: number): void;
+  /** Copies bytes into a new ArrayBuffer of the sandbox realm (binary bodies, open(..., 'b')). */
+  arrayBuffer(bytes: Uint8Array): ArrayBuffer;
+}
+
+/** The file name the bundle is compiled under; stack frames carrying it are mapped back. */
+export const BUNDLE_FILENAME = 'herd:script';
+
+interface Runtime {
+  expose(v: unknown): unknown;
+  toRealm(json: string): unknown;
+  makeRequire(load: (specifier: string) => unknown): unknown;
+  seedRandom(seed: number): void;
+}
+
+type Factory = (g: object, require: unknown, module: { exports: object }, exports: object) => Promise<void>;
+
+/**
+ * Loads a k6 script: bundles it (esbuild), applies the synchronous-style → async transform,
+ * and compiles the result ONCE in a fresh vm context into a factory. `instantiate` calls the
+ * factory, so each VU runs the init code itself and has its own module-level state.
+ *
+ * Per-VU globals: one context serves every VU, so __VU, __ITER, __ENV ... cannot live on the
+ * context's global object. The transform rewrites every free identifier that is not a standard
+ * built-in into a property read of a per-instance scope object (`__herd_g.__ITER`), whose
+ * accessors read `host.globals` at access time. Scripts cannot name that object: the
+ * `__herd_` prefix is reserved.
+ *
+ * Sandbox: the context's global holds only JavaScript's built-ins (no process, require, Buffer,
+ * file system). Host functions and plain objects given through `globals` and `require` are
+ * wrapped (sandbox-made functions and Proxies) so `.constructor.constructor` leads to the
+ * sandbox's Function. Residual risk: class instances returned by runtime modules (responses,
+ * metrics) and errors thrown by them are Node-realm objects; a script can reach Node's Function
+ * through them. Generator processes therefore also run under Node's permission model.
+ */
+export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
+  try {
+    const st = await stat(opts.entry);
+    if (!st.isFile()) throw new Error('not a file');
+  } catch {
+    throw new HerdError('script_not_found', `the script ${opts.entry} does not exist or is not a file`, {
+      hint: 'Check the path of the script; relative paths are resolved against the working directory.',
+    });
+  }
+  const b = await bundle({
+    entry: opts.entry,
+    cacheDir: opts.cacheDir,
+    allowInsecureRemote: opts.allowInsecureRemote ?? false,
+    builtinModules: opts.builtinModules,
+  });
+  const positions = new BundlePositions(b.code, b.map, b.workDir);
+
+  const context = vm.createContext(Object.create(null) as object, {
+    name: 'herd script',
+    codeGeneration: { strings: true, wasm: false },
+  });
+  const builtinGlobals = new Set(vm.runInContext('Object.getOwnPropertyNames(globalThis)', context) as string[]);
+  // V8 puts an inspector-only console on every context; k6's console comes from the host.
+  builtinGlobals.delete('console');
+
+  let transformed;
+  try {
+    transformed = transformBundle(b.code, { locate: (o) => positions.atOffset(o), builtinGlobals });
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      throw new HerdError('script_syntax', `the bundled script cannot be parsed: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+  const stacks = new StackMapper(positions, transformed.map, BUNDLE_FILENAME);
+
+  const rt = vm.runInContext(PRELUDE_SOURCE, context, { filename: 'herd:prelude' }) as Runtime;
+  // One line of wrapper before the code; lineOffset -1 keeps reported lines equal to the
+  // transformed code's own lines, which is what the transform's source map speaks of.
+  const source =
+    `(function (${RESERVED_PREFIX}rt) { 'use strict'; return async function (${RESERVED_PREFIX}g, require, module, exports) {\n` +
+    `${transformed.code}\n}; })`;
+  let outer: (rt: Runtime) => Factory;
+  try {
+    const script = new vm.Script(source, { filename: BUNDLE_FILENAME, lineOffset: -1 });
+    outer = script.runInContext(context) as (rt: Runtime) => Factory;
+  } catch (e) {
+    throw new HerdError('script_syntax', `the transformed script does not compile: ${stacks.mapText(e instanceof Error ? e.message : String(e))}`, { cause: e });
+  }
+  const factory = outer(rt);
+  const newObject = vm.runInContext('() => Object.create(null)', context) as () => object;
+  const newPlainObject = vm.runInContext('() => ({})', context) as () => object;
+  const newArrayBuffer = vm.runInContext('(n) => new ArrayBuffer(n)', context) as (n: number) => ArrayBuffer;
+  const newReferenceError = vm.runInContext('(m) => new ReferenceError(m)', context) as (m: string) => Error;
+  const freeGlobals = transformed.freeGlobals;
+
+  return {
+    code: transformed.code,
+    async instantiate(host: InstanceHost): Promise<ModuleExports> {
+      const g = newObject();
+      for (const name of freeGlobals) defineGlobal(g, name, host.globals, rt, newReferenceError);
+      const exportsObject = newPlainObject();
+      const module = newPlainObject() as { exports: object };
+      module.exports = exportsObject;
+      const require = rt.makeRequire((spec) => {
+        if (!opts.builtinModules.includes(spec)) {
+          throw new HerdError('script_import', `unknown module "${spec}"`, { hint: 'Import only the k6 built-in modules by name.' });
+        }
+        return host.require(spec);
+      });
+      await factory.call(undefined, g, require, module, module.exports);
+      return module.exports as ModuleExports;
+    },
+    mapStack(err: unknown): string {
+      if (typeof err === 'object' && err !== null) {
+        const stack = (err as { stack?: unknown }).stack;
+        if (typeof stack === 'string') return stacks.mapText(stack);
+      }
+      return String(err);
+    },
+    toRealm(value: unknown): unknown {
+      if (value === null || typeof value !== 'object') return value;
+      return rt.toRealm(JSON.stringify(value));
+    },
+    arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+      const ab = newArrayBuffer(bytes.byteLength);
+      new Uint8Array(ab).set(bytes);
+      return ab;
+    },
+    parseJSON(json: string): unknown {
+      return rt.toRealm(json);
+    },
+    seedRandom(seed: number): void {
+      rt.seedRandom(seed);
+    },
+  };
+}
+
+/** Defines one free global on the per-VU scope object: live reads of host.globals, or a ReferenceError. */
+function defineGlobal(g: object, name: string, globals: Record<string, unknown>, rt: Runtime, refError: (m: string) => Error): void {
+  if (name in globals) {
+    Object.defineProperty(g, name, {
+      get: () => rt.expose(globals[name]),
+      set: (v: unknown) => {
+        globals[name] = v;
+      },
+      configurable: true,
+    });
+    return;
+  }
+  Object.defineProperty(g, name, {
+    get: () => {
+      throw refError(`${name} is not defined`);
+    },
+    // Assigning an undeclared name creates a per-VU global, as it would in sloppy code.
+    set: (v: unknown) => {
+      Object.defineProperty(g, name, { value: v, writable: true, configurable: true });
+    },
+    configurable: true,
+  });
+}

@@ -1,0 +1,176 @@
+// Source of the helpers that live inside the sandbox realm (compiled once per script context).
+// They are written as a string because they must be created by the context's own Function,
+// Proxy and Promise: a helper made in Node's realm would hand scripts a way back to Node's
+// `Function` (and so to `process`) through `.constructor.constructor`.
+
+/**
+ * Evaluates (in the sandbox) to the runtime helpers object `__herd_rt`:
+ * - `seq`: array methods that run possibly-async callbacks one after another, in order,
+ *   awaiting each, with the result the array method would give;
+ * - `expose(v)`: wraps a Node-realm function into a sandbox function and a plain Node-realm
+ *   object into a sandbox Proxy, so scripts cannot reach Node's `Function` through them;
+ * - `typeOf(g, name)`: `typeof name` for a free global read through the per-VU scope object;
+ * - `toRealm(json)`: parses JSON text into sandbox objects;
+ * - `seedRandom(seed)`: replaces the context's Math.random with a seeded generator.
+ */
+export const PRELUDE_SOURCE = String.raw`(function () {
+  'use strict';
+  const wrappers = new WeakMap();
+  const originals = new WeakMap();
+  const ObjectProto = Object.prototype;
+  const isObj = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
+  const unwrap = (v) => (isObj(v) && originals.has(v) ? originals.get(v) : v);
+  const isPlain = (v) => {
+    const p = Object.getPrototypeOf(v);
+    return p === null || Object.getPrototypeOf(p) === null;
+  };
+  const handler = {
+    get(t, k) { return expose(Reflect.get(t, k)); },
+    getOwnPropertyDescriptor(t, k) {
+      const d = Reflect.getOwnPropertyDescriptor(t, k);
+      if (d === undefined) return undefined;
+      if ('value' in d) d.value = expose(d.value);
+      if (d.get) d.get = expose(d.get);
+      if (d.set) d.set = expose(d.set);
+      return d;
+    },
+    getPrototypeOf(t) { return Object.getPrototypeOf(t) === null ? null : ObjectProto; },
+  };
+  function expose(v) {
+    if (!isObj(v) || v instanceof Object) return v;
+    let w = wrappers.get(v);
+    if (w !== undefined) return w;
+    if (typeof v === 'function') {
+      const fn = v;
+      w = function (...args) {
+        for (let i = 0; i < args.length; i++) args[i] = unwrap(args[i]);
+        if (new.target !== undefined) return expose(Reflect.construct(fn, args));
+        return expose(Reflect.apply(fn, unwrap(this), args));
+      };
+      Object.defineProperty(w, 'name', { value: typeof fn.name === 'string' ? fn.name : '' });
+    } else if (isPlain(v)) {
+      w = new Proxy(v, handler);
+    } else {
+      return v;
+    }
+    wrappers.set(v, w);
+    originals.set(w, v);
+    return w;
+  }
+
+  const arrayLike = (a) => a !== null && a !== undefined && typeof a.length === 'number';
+  async function entries(a) {
+    if (arrayLike(a)) return null;
+    // Map, Set and other collections with forEach: take a snapshot, then run callbacks in order.
+    const out = [];
+    if (a !== null && a !== undefined && typeof a.forEach === 'function') a.forEach((v, k) => { out.push([v, k]); });
+    return out;
+  }
+  const has = (a, i) => !Array.isArray(a) || i in a;
+  const impl = {
+    async forEach(a, cb, thisArg) {
+      const es = await entries(a);
+      if (es !== null) { for (const [v, k] of es) await cb.call(thisArg, v, k, a); return undefined; }
+      for (let i = 0, n = a.length; i < n; i++) if (has(a, i)) await cb.call(thisArg, a[i], i, a);
+      return undefined;
+    },
+    async map(a, cb, thisArg) {
+      const n = a.length;
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) if (has(a, i)) out[i] = await cb.call(thisArg, a[i], i, a);
+      return out;
+    },
+    async filter(a, cb, thisArg) {
+      const out = [];
+      for (let i = 0, n = a.length; i < n; i++) if (has(a, i) && (await cb.call(thisArg, a[i], i, a))) out.push(a[i]);
+      return out;
+    },
+    async flatMap(a, cb, thisArg) {
+      const out = [];
+      for (let i = 0, n = a.length; i < n; i++) {
+        if (!has(a, i)) continue;
+        const r = await cb.call(thisArg, a[i], i, a);
+        if (Array.isArray(r)) out.push(...r); else out.push(r);
+      }
+      return out;
+    },
+    async some(a, cb, thisArg) {
+      for (let i = 0, n = a.length; i < n; i++) if (has(a, i) && (await cb.call(thisArg, a[i], i, a))) return true;
+      return false;
+    },
+    async every(a, cb, thisArg) {
+      for (let i = 0, n = a.length; i < n; i++) if (has(a, i) && !(await cb.call(thisArg, a[i], i, a))) return false;
+      return true;
+    },
+    async find(a, cb, thisArg) {
+      for (let i = 0, n = a.length; i < n; i++) if (await cb.call(thisArg, a[i], i, a)) return a[i];
+      return undefined;
+    },
+    async findIndex(a, cb, thisArg) {
+      for (let i = 0, n = a.length; i < n; i++) if (await cb.call(thisArg, a[i], i, a)) return i;
+      return -1;
+    },
+    async findLast(a, cb, thisArg) {
+      for (let i = a.length - 1; i >= 0; i--) if (await cb.call(thisArg, a[i], i, a)) return a[i];
+      return undefined;
+    },
+    async findLastIndex(a, cb, thisArg) {
+      for (let i = a.length - 1; i >= 0; i--) if (await cb.call(thisArg, a[i], i, a)) return i;
+      return -1;
+    },
+    async reduce(a, cb, ...init) {
+      const n = a.length;
+      let i = 0;
+      let acc;
+      if (init.length > 0) acc = init[0];
+      else {
+        while (i < n && !has(a, i)) i++;
+        if (i >= n) throw new TypeError('Reduce of empty array with no initial value');
+        acc = a[i++];
+      }
+      for (; i < n; i++) if (has(a, i)) acc = await cb(acc, a[i], i, a);
+      return acc;
+    },
+    async reduceRight(a, cb, ...init) {
+      let i = a.length - 1;
+      let acc;
+      if (init.length > 0) acc = init[0];
+      else {
+        while (i >= 0 && !has(a, i)) i--;
+        if (i < 0) throw new TypeError('Reduce of empty array with no initial value');
+        acc = a[i--];
+      }
+      for (; i >= 0; i--) if (has(a, i)) acc = await cb(acc, a[i], i, a);
+      return acc;
+    },
+  };
+  // Receivers that are not array-like (a user's own collection with a map method, say) keep
+  // their own method; forEach also accepts Map and Set (snapshot, then in order).
+  const seq = {};
+  for (const name of Object.keys(impl)) {
+    const run = impl[name];
+    seq[name] = function (a, ...rest) {
+      if (arrayLike(a) || (name === 'forEach' && a !== null && a !== undefined && typeof a.forEach === 'function')) return run(a, ...rest);
+      return a[name](...rest);
+    };
+  }
+  function typeOf(g, name) {
+    try { return typeof g[name]; } catch { return 'undefined'; }
+  }
+  function toRealm(json) { return JSON.parse(json); }
+  // mulberry32: small, fast, good enough for test data; replaces Math.random for the context.
+  function seedRandom(seed) {
+    let a = (Number(seed) >>> 0) || 0;
+    Math.random = function random() {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  function makeRequire(load) {
+    return function require(specifier) { return expose(load(String(specifier))); };
+  }
+  return Object.freeze({ seq: Object.freeze(seq), expose, typeOf, toRealm, makeRequire, seedRandom });
+})()`;

@@ -1,0 +1,3 @@
+export function readData() {
+  return open('./data.txt');
+}
