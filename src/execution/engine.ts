@@ -9,7 +9,6 @@ import type { Logger, RuntimeModule } from '../runtime/vu-state.js';
 import { clearVuTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
 import { loadScript, type CompiledScript } from '../script/index.js';
-import { sleepUntilAborted } from './clock.js';
 import { describeScriptError, initError, isInterruption, isTestAbort } from './errors.js';
 import { MetricsPipeline } from './metrics-pipeline.js';
 import { maxConcurrentVUs } from './vu-requirements.js';
@@ -91,8 +90,8 @@ class Engine implements ScenarioHost {
   private readonly warned = new Set<string>();
   private maxVUs = 0;
   private readonly moduleHooks: ModuleHooks;
-  private lastSampledVus = -1;
   private lastYield = 0;
+  private vusSampled = false;
 
   constructor(
     private readonly req: RunRequest,
@@ -150,7 +149,7 @@ class Engine implements ScenarioHost {
 
     const configs = parseScenarios(deriveScenarios(this.options));
     this.checkExecFunctions(configs, first.exports);
-    this.pipeline.configure(this.options, registryOf(this.test));
+    this.pipeline.configure(this.options, this.test.registry);
     this.scenarios = configs.filter((c) => c.plan(fullSegment).hasWork).map((c) => new ScenarioRun(c, fullSegment));
     this.maxVUs = maxConcurrentVUs(this.scenarios.map((s) => ({ startTime: s.config.startTime, steps: s.config.plan(s.segment).steps })));
 
@@ -172,7 +171,6 @@ class Engine implements ScenarioHost {
     }
 
     await Promise.all(this.scenarios.map((s) => s.run(this)));
-    this.sampleVus();
 
     if (typeof first.exports['teardown'] === 'function' && this.options.noTeardown !== true) {
       await this.runLifecycle(first, 'teardown', [this.parseSetupData()]);
@@ -182,11 +180,11 @@ class Engine implements ScenarioHost {
 
   private async finish(first: VU, durationMs: number): Promise<RunOutcome> {
     this.pipeline.stopTicking();
+    if (!this.vusSampled) this.sampleVus();
     for (const vu of this.all) {
       clearVuTimers(vu.state);
       closeHttpConnections(vu.state);
     }
-    this.sampleVus(true);
     const thresholds = this.pipeline.evaluate(durationMs, true);
     let exitCode: ExitCodeValue = ExitCode.ok;
     if (this.abortReason !== undefined) exitCode = this.abortReason.code;
@@ -487,14 +485,12 @@ class Engine implements ScenarioHost {
     }
   }
 
-  private sampleVus(force = false): void {
+  /** Emits the `vus` and `vus_max` gauges (k6 samples them every second). */
+  private sampleVus(): void {
     const test = this.test;
-    const tags = TagSet.EMPTY;
-    if (force || test.active !== this.lastSampledVus || true) {
-      test.sink.add(test.metrics.vus, tags, test.active);
-      test.sink.add(test.metrics.vus_max, tags, test.initialized);
-      this.lastSampledVus = test.active;
-    }
+    this.vusSampled = true;
+    test.sink.add(test.metrics.vus, TagSet.EMPTY, test.active);
+    test.sink.add(test.metrics.vus_max, TagSet.EMPTY, test.initialized);
   }
 
   private progress(elapsedMs: number): EngineProgress {
@@ -508,7 +504,7 @@ class Engine implements ScenarioHost {
         name: s.config.name,
         executor: s.config.type,
         progress: s.progress,
-        label: s.done ? 'done' : s.startedAt === 0 ? 'waiting' : `${Math.round(s.progress * 100)}%`,
+        label: s.config.description(s.segment),
       })),
     };
   }
@@ -565,9 +561,3 @@ function safeJSON(v: unknown): string {
     return String(v);
   }
 }
-
-function registryOf(test: EngineTestContext): MetricRegistry {
-  return test.registry;
-}
-
-void sleepUntilAborted;

@@ -76,7 +76,6 @@ export class MetricsPipeline {
 
   /** Starts the periodic ticks. */
   startTicking(everySecond: () => void, thresholdsTick: () => void, thresholdEveryMs: number): void {
-    everySecond();
     const a = setInterval(everySecond, 1000);
     const b = setInterval(thresholdsTick, thresholdEveryMs);
     a.unref();

@@ -24,6 +24,16 @@ export function intField(min: number, max?: number) {
  * number of ms, of at least `minMs`. Without `defaultMs` the option is required.
  */
 export function durationField(minMs: number, defaultMs?: number) {
+  return durationOption((ms) => (ms < minMs ? `at least ${formatDuration(minMs)}` : null), defaultMs);
+}
+
+/** Like durationField, for options that must be strictly above `aboveMs` (k6's "timeUnit must be more than 0"). */
+export function durationAboveField(aboveMs: number, defaultMs?: number) {
+  return durationOption((ms) => (ms <= aboveMs ? `more than ${formatDuration(aboveMs)}` : null), defaultMs);
+}
+
+/** A duration option whose parsed value `problem` checks (returning a constraint phrase, or null when fine). */
+function durationOption(problem: (ms: number) => string | null, defaultMs: number | undefined) {
   return z.unknown().optional().transform((value, ctx): number => {
     const ms =
       value === undefined ? defaultMs : typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'string' ? parseDuration(value) : null;
@@ -31,8 +41,9 @@ export function durationField(minMs: number, defaultMs?: number) {
       ctx.addIssue({ code: 'custom', message: 'a duration like "30s", "1m30s" or "500ms"', input: value });
       return z.NEVER;
     }
-    if (ms < minMs) {
-      ctx.addIssue({ code: 'custom', message: `at least ${formatDuration(minMs)}`, input: value });
+    const constraint = problem(ms);
+    if (constraint !== null) {
+      ctx.addIssue({ code: 'custom', message: constraint, input: value });
       return z.NEVER;
     }
     return ms;

@@ -44,9 +44,9 @@ export class HostRules {
     this.hasRules = this.overrides.size > 0 || this.exact.size > 0 || this.suffixes.length > 0;
   }
 
-  /** The address to connect to for `hostname:port`, or error 1111 when the name is blocked. */
-  resolve(hostname: string, port: number): ConnectAddress | RequestError {
-    if (!this.hasRules) return { host: hostname, port };
+  /** The address to connect to for `hostname:port` (null: the URL's own), or error 1111 when the name is blocked. */
+  resolve(hostname: string, port: number): ConnectAddress | RequestError | null {
+    if (!this.hasRules) return null;
     const lower = hostname.toLowerCase();
     if (this.exact.has(lower)) {
       return new RequestError(K6ErrorCode.blockedHostname, `hostname (${hostname}) is in a blocked pattern (${hostname})`);
@@ -57,7 +57,7 @@ export class HostRules {
       }
     }
     const o = this.overrides.get(`${lower}:${port}`) ?? this.overrides.get(lower);
-    if (o === undefined) return { host: hostname, port };
+    if (o === undefined) return null;
     return { host: o.host, port: o.port ?? port };
   }
 }

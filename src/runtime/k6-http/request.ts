@@ -12,8 +12,11 @@ import { HttpResponse, type RequestCookie, type ResponseCookie } from './respons
 import { emitHopSamples } from './sample-emitter.js';
 import { parseSetCookie } from './set-cookie.js';
 import { HttpUrl } from './tagged-url.js';
-import { parseUrl, resolveLocation, type UrlParts } from './url-parts.js';
-import type { VuHttp } from './vu-http.js';
+import { parseUrl, poolKeyOf, resolveLocation, type UrlParts } from './url-parts.js';
+import type { TagCacheEntry, VuHttp } from './vu-http.js';
+
+const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const MAX_TAG_CACHE = 256;
 
 const ZERO_TIMINGS: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
 
@@ -82,7 +85,34 @@ function cookieHeader(jar: CookieJar | null, u: UrlParts, own: readonly ParamCoo
   return out;
 }
 
-function hopTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, errorCode: number, errorMsg: string, tlsVersion: string): TagSet {
+/**
+ * Tags of a successful hop. Building a TagSet costs a chain of interned lookups per tag, so
+ * the system part is cached per URL object (parseUrl returns one object per URL string) and
+ * status; the params tags are added on top, as in the uncached path.
+ */
+function successTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, tlsVersion: string): TagSet {
+  const h = f.h;
+  const name = f.fixedName ?? hop.url.clean;
+  let e = h.tagCache.get(hop.url);
+  if (e === undefined || e.vuTags !== h.vu.tags || e.callback !== f.callback || e.method !== hop.method || e.name !== name || e.tlsVersion !== tlsVersion) {
+    if (h.tagCache.size >= MAX_TAG_CACHE) h.tagCache.clear();
+    e = { vuTags: h.vu.tags, callback: f.callback, method: hop.method, name, tlsVersion, byStatus: new Map() } satisfies TagCacheEntry;
+    h.tagCache.set(hop.url, e);
+  }
+  let t = e.byStatus.get(status);
+  if (t === undefined || proto !== 'HTTP/1.1') {
+    t = hopTags(f, hop, status, proto, expected, statusErrorCode(status), '', tlsVersion, false);
+    if (proto === 'HTTP/1.1') e.byStatus.set(status, t);
+  }
+  const user = f.params.tags;
+  for (let i = 0; i < user.length; i++) {
+    const pair = user[i] as readonly [string, string];
+    t = t.with(pair[0], pair[1]);
+  }
+  return t;
+}
+
+function hopTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, errorCode: number, errorMsg: string, tlsVersion: string, withUser = true): TagSet {
   const sys = f.h.test.sys;
   let t = f.h.vu.tags;
   if (sys.proto && proto !== '') t = t.with('proto', proto);
@@ -94,6 +124,7 @@ function hopTags(f: Flow, hop: Hop, status: number, proto: string, expected: boo
   if (errorCode !== 0 && sys.error_code) t = t.with('error_code', String(errorCode));
   if (errorMsg !== '' && sys.error) t = t.with('error', errorMsg);
   if (tlsVersion !== '' && sys.tls_version) t = t.with('tls_version', tlsVersion);
+  if (!withUser) return t;
   const user = f.params.tags;
   for (let i = 0; i < user.length; i++) {
     const pair = user[i] as readonly [string, string];
@@ -160,9 +191,12 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
   const vu = h.vu;
   const opts = vu.test.options;
   const params = parseParams(paramsArg);
-  const method = String(methodArg).toUpperCase();
+  const method = typeof methodArg === 'string' && KNOWN_METHODS.has(methodArg) ? methodArg : String(methodArg).toUpperCase();
   let fixedName: string | null = null;
-  for (const [k, v] of params.tags) if (k === 'name') fixedName = v;
+  for (let i = 0; i < params.tags.length; i++) {
+    const pair = params.tags[i] as readonly [string, string];
+    if (pair[0] === 'name') fixedName = pair[1];
+  }
   let urlText: string;
   if (urlArg instanceof HttpUrl) {
     urlText = urlArg.url;
@@ -231,19 +265,21 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
       emitHopSamples(vu, hopTags(f, hop, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0);
       return failure(f, res, addr);
     }
+    const connectHost = addr === null ? u.hostname : addr.host;
+    const connectPort = addr === null ? u.port : addr.port;
     const ex = await h.track(new Exchange({
       method: hop.method,
       tls: u.tls,
       hostname: u.hostname,
-      connectHost: addr.host,
-      port: addr.port,
+      connectHost,
+      port: connectPort,
       head: built.head,
       body: hop.body,
       keepBody: f.responseType !== 'none',
       timeoutMs: params.timeoutMs,
       reuse: !opts.noConnectionReuse,
       rejectUnauthorized: !opts.insecureSkipTLSVerify,
-      poolKey: u.tls ? `s|${addr.host}|${addr.port}|${u.hostname}` : `p|${addr.host}|${addr.port}`,
+      poolKey: addr === null ? u.poolKey : poolKeyOf(u.tls, connectHost, connectPort, u.hostname),
     }, h.pool, h));
     if (ex.aborted !== undefined) throw ex.aborted;
     const timings = toTimings(ex.times);
@@ -262,7 +298,7 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
     const proto = ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     const expected = f.callback === null ? null : f.callback.matches(status);
     const statusCode = statusErrorCode(status);
-    emitHopSamples(vu, hopTags(f, hop, status, proto, expected, statusCode, '', ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+    emitHopSamples(vu, successTags(f, hop, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
     const setCookies = setCookiesOf(ex.headers);
     if (setCookies !== null && f.jar !== null) f.jar.storeSetCookies(u, setCookies);
 

@@ -35,6 +35,10 @@ export interface RequestInfo {
 /** The body forms k6 gives scripts. */
 export type ResponseBody = string | ArrayBuffer | null;
 
+const NO_OCSP = Object.freeze({ produced_at: 0, this_update: 0, next_update: 0, revoked_at: 0, revocation_reason: '', status: '' });
+const NO_TIMINGS: Timings = Object.freeze({ blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 });
+const NO_REQUEST: RequestInfo = Object.freeze({ method: '', url: '', headers: {}, body: '', cookies: {} });
+
 /**
  * k6's Response object. Fields are plain properties (scripts read them constantly);
  * `json()` parses once and caches the document.
@@ -47,15 +51,16 @@ export class HttpResponse {
   body: ResponseBody = null;
   headers: Record<string, string> = {};
   cookies: Record<string, ResponseCookie[]> = {};
-  timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
+  timings: Timings = NO_TIMINGS;
   error = '';
   error_code = 0;
   remote_ip = '';
   remote_port = 0;
   tls_version = '';
   tls_cipher_suite = '';
-  ocsp = { produced_at: 0, this_update: 0, next_update: 0, revoked_at: 0, revocation_reason: '', status: '' };
-  request: RequestInfo = { method: '', url: '', headers: {}, body: '', cookies: {} };
+  /** herd reports no stapled OCSP response. */
+  ocsp: typeof NO_OCSP = NO_OCSP;
+  request: RequestInfo = NO_REQUEST;
 
   #parsed = false;
   #doc: unknown = undefined;

@@ -16,6 +16,13 @@ export interface UrlParts {
   readonly path: string;
   /** `Basic …` from credentials in the URL, or null. */
   readonly basicAuth: string | null;
+  /** Connection pool key when no `hosts` override applies. */
+  readonly poolKey: string;
+}
+
+/** The pool key of a connection: scheme, address, port, and the SNI name for TLS. */
+export function poolKeyOf(tls: boolean, host: string, port: number, servername: string): string {
+  return tls ? `s|${host}|${port}|${servername}` : `p|${host}|${port}`;
 }
 
 const cache = new Map<string, UrlParts>();
@@ -49,6 +56,7 @@ function build(u: URL): UrlParts | RequestError {
     hostHeader: u.host,
     path: `${u.pathname}${u.search}`,
     basicAuth,
+    poolKey: poolKeyOf(tls, hostname, port, hostname),
   };
 }
 

@@ -3,6 +3,20 @@ import { ConnectionPool, DnsCache, type Exchange, type ExchangeObserver } from '
 import { CookieJar } from './cookie-jar.js';
 import { DEFAULT_EXPECTED, type ExpectedStatuses } from './expected-statuses.js';
 import { HostRules } from './host-rules.js';
+import type { TagSet } from '../../metrics/tags.js';
+
+/**
+ * Tag sets of a request shape (URL, method, name) that has no error: the set for each status,
+ * valid while the VU's tags and the response callback are the ones it was made with.
+ */
+export interface TagCacheEntry {
+  readonly vuTags: TagSet;
+  readonly callback: ExpectedStatuses | null;
+  readonly method: string;
+  readonly name: string;
+  readonly tlsVersion: string;
+  readonly byStatus: Map<number, TagSet>;
+}
 
 const TEST_KEY = 'k6/http';
 const VU_KEY = 'k6/http';
@@ -49,8 +63,10 @@ export class VuHttp implements ExchangeObserver {
   readonly jar = new CookieJar();
   /** Set by http.setResponseCallback; null disables http_req_failed and expected_response. */
   responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
-  /** Exchanges on the wire now (more than one only inside http.batch). */
-  private readonly inflight = new Set<Exchange>();
+  /** Exchanges on the wire now (more than one only inside http.batch, so an array beats a Set). */
+  private readonly inflight: Exchange[] = [];
+  /** System-tag sets of recent requests, see request.ts. */
+  readonly tagCache = new Map<unknown, TagCacheEntry>();
   /** The signal this object listens to; the engine may give the VU a new one. */
   private watched: AbortSignal | null = null;
 
@@ -76,13 +92,17 @@ export class VuHttp implements ExchangeObserver {
       this.watched = signal;
       signal.addEventListener('abort', this);
     }
-    this.inflight.add(ex);
+    this.inflight.push(ex);
     return ex.run();
   }
 
   /** An exchange is over: stop tracking it. */
   exchangeSettled(ex: Exchange): void {
-    this.inflight.delete(ex);
+    const list = this.inflight;
+    const i = list.indexOf(ex);
+    if (i < 0) return;
+    const last = list.pop() as Exchange;
+    if (i < list.length) list[i] = last;
   }
 
   /** The abort listener: cancels every in-flight exchange with the signal's reason. */
