@@ -5,9 +5,10 @@ import { ExitCode, HerdError, isHerdError, type ExitCodeValue } from '../errors/
 import { deriveScenarios, fullSegment, parseScenarios } from '../executor/index.js';
 import type { ExecutorConfig } from '../executor/types.js';
 import { defineBuiltinMetrics, GroupTree, MetricRegistry, TagSet, type SampleSink } from '../metrics/index.js';
-import type { Logger, RuntimeModule } from '../runtime/vu-state.js';
-import { clearVuTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
+import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
+import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
+import { closeVuSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
 import { loadScript, type CompiledScript } from '../script/index.js';
 import { describeScriptError, initError, isInterruption, isTestAbort } from './errors.js';
 import { MetricsPipeline } from './metrics-pipeline.js';
@@ -183,6 +184,7 @@ class Engine implements ScenarioHost {
     if (!this.vusSampled) this.sampleVus();
     for (const vu of this.all) {
       clearVuTimers(vu.state);
+      closeVuSockets(vu.state);
       closeHttpConnections(vu.state);
     }
     const thresholds = this.pipeline.evaluate(durationMs, true);
@@ -431,8 +433,9 @@ class Engine implements ScenarioHost {
       if (ret !== null && typeof ret === 'object' && typeof (ret as Promise<unknown>).then === 'function') {
         await raceSignal(ret as Promise<unknown>, signal);
       }
-      // As in k6, an iteration ends once the timers it started have run.
-      await raceSignal(whenVuTimersIdle(state), signal);
+      // As in k6, an iteration ends once the timers and sockets it started are done. Handlers
+      // can start timers and timers can open sockets, so wait until both are idle together.
+      await raceSignal(whenVuAsyncIdle(state), signal);
     } catch (e) {
       if (isTestAbort(e)) {
         this.endTest(ExitCode.scriptAborted, e.message);
@@ -452,6 +455,7 @@ class Engine implements ScenarioHost {
     vu.idle();
     if (interrupted) {
       clearVuTimers(state, { logInterrupted: true });
+      closeVuSockets(state);
       test.interrupted++;
       return false;
     }
@@ -507,6 +511,16 @@ class Engine implements ScenarioHost {
         label: s.config.description(s.segment),
       })),
     };
+  }
+}
+
+/** Resolves once the VU has neither pending timers nor open k6/websockets sockets. */
+async function whenVuAsyncIdle(state: VuState): Promise<void> {
+  for (;;) {
+    await whenVuTimersIdle(state);
+    await whenVuSocketsClosed(state);
+    // A socket handler may have set a new timer while we waited for the sockets.
+    if (!hasPendingTimers(state)) return;
   }
 }
 

@@ -6,6 +6,8 @@ import { createExecutionModule } from '../runtime/k6-execution/index.js';
 import { createHttpModule } from '../runtime/k6-http/index.js';
 import { createMetricsModule } from '../runtime/k6-metrics/index.js';
 import { createTimersModule } from '../runtime/k6-timers/index.js';
+import { createWebSocketsModule } from '../runtime/k6-websockets/index.js';
+import { createWsModule } from '../runtime/k6-ws/index.js';
 import type { RuntimeModule } from '../runtime/vu-state.js';
 
 /** Engine services that some modules need. */
@@ -24,6 +26,8 @@ export const builtinModuleSpecifiers: readonly string[] = [
   'k6/encoding',
   'k6/crypto',
   'k6/timers',
+  'k6/ws',
+  'k6/websockets',
 ];
 
 /** Creates the built-in modules of one test run, keyed by specifier. */
@@ -37,6 +41,8 @@ export function createBuiltinModules(hooks: ModuleHooks): ReadonlyMap<string, Ru
     createEncodingModule(),
     createCryptoModule(),
     createTimersModule(),
+    createWsModule(),
+    createWebSocketsModule(),
   ];
   const map = new Map<string, RuntimeModule>();
   for (const m of list) map.set(m.specifier, m);

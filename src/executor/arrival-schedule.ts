@@ -41,11 +41,20 @@ export function constantSchedule(rate: number, timeUnitMs: number, durationMs: n
   return { total, startOf: (k) => (k * timeUnitMs) / rate };
 }
 
+/** One stage of a ramping schedule, with the iterations due before and after it, times 2u (integers). */
+interface Span {
+  readonly start: number;
+  readonly duration: number;
+  readonly from: number;
+  readonly to: number;
+  readonly dueBefore2u: number;
+  readonly dueAfter2u: number;
+}
+
 /** Iterations follow the integral of a piecewise-linear rate (see above). */
 export function rampingSchedule(startRate: number, timeUnitMs: number, stages: readonly Stage[]): ArrivalSchedule {
   const twoU = 2 * timeUnitMs;
-  // Per stage: its start, its start rate, and the iterations due at its end, times 2u.
-  const spans: Array<{ start: number; duration: number; from: number; to: number; dueBefore2u: number; dueAfter2u: number }> = [];
+  const spans: Span[] = [];
   let start = 0;
   let from = startRate;
   let due2u = 0;
@@ -60,15 +69,19 @@ export function rampingSchedule(startRate: number, timeUnitMs: number, stages: r
   while (total > 0 && total * twoU > due2u) total--;
   while ((total + 1) * twoU <= due2u) total++;
 
-  let cursor = 0;
   return {
     total,
     startOf(k: number): number {
       const target2u = (k + 1) * twoU;
-      // Calls come in increasing k: walk forward from the last stage used.
-      if (cursor >= spans.length || (spans[cursor] as (typeof spans)[number]).dueBefore2u >= target2u) cursor = 0;
-      while (cursor < spans.length - 1 && (spans[cursor] as (typeof spans)[number]).dueAfter2u < target2u) cursor++;
-      const s = spans[cursor] as (typeof spans)[number];
+      // The first stage whose end has iterations due up to k+1 (binary search: stages only add).
+      let lo = 0;
+      let hi = spans.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((spans[mid] as Span).dueAfter2u >= target2u) hi = mid;
+        else lo = mid + 1;
+      }
+      const s = spans[lo] as Span;
       // A, B and C of the paragraph above.
       const a = s.to - s.from;
       const b = 2 * s.duration * s.from;

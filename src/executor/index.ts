@@ -20,4 +20,18 @@ export { PerVUIterationsConfig, perVUIterations, perVUIterationsSchema, type Per
 export { SharedIterationsConfig, sharedIterations, sharedIterationsSchema, type SharedIterationsOptions } from './shared-iterations.js';
 export { ConstantVUsConfig, constantVUs, constantVUsSchema, type ConstantVUsOptions } from './constant-vus.js';
 export { RampingVUsConfig, rampingVUs, rampingVUsSchema, type RampingVUsOptions } from './ramping-vus.js';
+export {
+  ConstantArrivalRateConfig,
+  constantArrivalRate,
+  constantArrivalRateSchema,
+  type ConstantArrivalRateOptions,
+} from './constant-arrival-rate.js';
+export {
+  RampingArrivalRateConfig,
+  rampingArrivalRate,
+  rampingArrivalRateSchema,
+  type RampingArrivalRateOptions,
+} from './ramping-arrival-rate.js';
+export { constantSchedule, rampingSchedule, type ArrivalSchedule } from './arrival-schedule.js';
+export { insufficientVUsWarning } from './arrival-rate.js';
 export { gracefulSteps, rawSteps, type Stage } from './ramping-steps.js';

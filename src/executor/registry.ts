@@ -1,8 +1,10 @@
 import { HerdError } from '../errors/index.js';
 import { SCENARIO_NAME } from './base-config.js';
+import { constantArrivalRate } from './constant-arrival-rate.js';
 import { constantVUs } from './constant-vus.js';
 import type { ExecutorDefinition } from './definition.js';
 import { perVUIterations } from './per-vu-iterations.js';
+import { rampingArrivalRate } from './ramping-arrival-rate.js';
 import { rampingVUs } from './ramping-vus.js';
 import { showValue } from './scenario-problems.js';
 import { sharedIterations } from './shared-iterations.js';
@@ -15,11 +17,11 @@ import type { ExecutorConfig } from './types.js';
 
 /** Executor name → definition, in k6's documentation order. */
 export const executors: ReadonlyMap<string, ExecutorDefinition> = new Map(
-  [perVUIterations, sharedIterations, constantVUs, rampingVUs].map((d) => [d.type, d] as const),
+  [perVUIterations, sharedIterations, constantVUs, rampingVUs, constantArrivalRate, rampingArrivalRate].map((d) => [d.type, d] as const),
 );
 
 /** k6 executors herd does not run yet: named as such in the error, so users know it is not a typo. */
-const NOT_YET = new Set(['constant-arrival-rate', 'ramping-arrival-rate', 'externally-controlled']);
+const NOT_YET = new Set(['externally-controlled']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -35,6 +35,12 @@ export class VirtualEnv implements ExecutorEnv {
   readonly activeLog: Array<[number, number]> = [[0, 0]];
   readonly progress: number[] = [];
   readonly warnings: string[] = [];
+  /** How many more VUs initVU() may create (0: it returns null, as when the test is stopping). */
+  initializable = 0;
+  /** Virtual ms one initVU() takes. */
+  initMs = 0;
+  /** [requested at, ready at] of every VU initVU() created. */
+  readonly inits: Array<[number, number]> = [];
   private readonly timers: Timer[] = [];
   private seq = 0;
   private readonly pool: ExecutorVU[] = [];
@@ -43,7 +49,7 @@ export class VirtualEnv implements ExecutorEnv {
   readonly testSignal: AbortSignal = this.test.signal;
 
   constructor(
-    poolSize: number,
+    private readonly poolSize: number,
     private readonly iterationTime: IterationTime,
   ) {
     for (let id = poolSize; id >= 1; id--) this.pool.push({ idInInstance: id });
@@ -82,8 +88,16 @@ export class VirtualEnv implements ExecutorEnv {
     this.pool.push(vu);
   }
 
-  initVU(): Promise<ExecutorVU | null> {
-    return Promise.resolve(null);
+  async initVU(): Promise<ExecutorVU | null> {
+    if (this.initializable <= 0) return null;
+    this.initializable--;
+    const requested = this.time;
+    const vu: ExecutorVU = { idInInstance: this.poolSize + this.inits.length + 1 };
+    this.inits.push([requested, -1]);
+    const record = this.inits[this.inits.length - 1] as [number, number];
+    await this.sleep(this.initMs);
+    record[1] = this.time;
+    return vu;
   }
 
   async runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean> {

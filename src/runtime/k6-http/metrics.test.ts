@@ -90,3 +90,21 @@ test('expectedStatuses and setResponseCallback reject invalid arguments', () => 
   assert.throws(() => http.expectedStatuses('200'), /argument number 1 to expectedStatuses/);
   assert.throws(() => http.setResponseCallback(() => true), HerdError);
 });
+
+test('repeated requests to one URL follow changes of the VU tags and of the response callback', async () => {
+  const { http, vu, test: t } = setup();
+  const url = `${target.url}/status/404`;
+  await http.get(url);
+  vu.tags = vu.tags.with('group', '::login');
+  await http.get(url);
+  http.setResponseCallback(http.expectedStatuses(404));
+  await http.get(url);
+  await http.get(url, { tags: { extra: 'x' } });
+  const tags = t.sink.of('http_reqs').map((s) => [s.tags.group, s.tags.expected_response, s.tags.extra]);
+  assert.deepEqual(tags, [
+    ['', 'false', undefined],
+    ['::login', 'false', undefined],
+    ['::login', 'true', undefined],
+    ['::login', 'true', 'x'],
+  ]);
+});

@@ -178,3 +178,22 @@ test('data_sent and data_received count exactly the bytes on the socket, headers
     await raw.close();
   }
 });
+
+test('lower-case methods are upper-cased and OPTIONS and DELETE carry bodies', async () => {
+  const { http } = setup();
+  const res = await http.request('patch', `${target.url}/patch`, 'p');
+  assert.equal(res.request.method, 'PATCH');
+  assert.equal((res.json() as { data: string }).data, 'p');
+  const del = await http.del(`${target.url}/delete`, 'gone');
+  assert.equal((del.json() as { data: string }).data, 'gone');
+  const opt = await http.request('OPTIONS', `${target.url}/anything`);
+  assert.equal((opt.json() as { method: string }).method, 'OPTIONS');
+});
+
+test('params.compression gzips the request body and sets Content-Encoding', async () => {
+  const { http } = setup();
+  const res = await http.post(`${target.url}/post`, 'x'.repeat(1000), { compression: 'gzip' });
+  const echo = res.json() as { headers: Record<string, string> };
+  assert.equal(echo.headers['Content-Encoding'], 'gzip');
+  assert.ok(Number(echo.headers['Content-Length']) < 100, 'the body went out compressed');
+});

@@ -44,6 +44,12 @@ export function whenVuTimersIdle(vu: VuState): Promise<void> {
   return timers === undefined ? Promise.resolve() : timers.whenIdle();
 }
 
+/** True when `vu` has timers armed or async timer callbacks still running. */
+export function hasPendingTimers(vu: VuState): boolean {
+  const timers = vu.local.get(LOCAL_KEY) as VuTimers | undefined;
+  return timers !== undefined && timers.pending > 0;
+}
+
 /** Creates the `k6/timers` module; timers belong to the VU that set them. */
 export function createTimersModule(): RuntimeModule {
   return {

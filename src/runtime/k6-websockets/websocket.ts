@@ -1,3 +1,4 @@
+import { isAnyArrayBuffer } from 'node:util/types';
 import { HerdError } from '../../errors/index.js';
 import {
   assertNotInitContext,
@@ -115,7 +116,7 @@ export class WebSocket {
     this.#signal = vu.signal;
     this.#tracked = { abort: () => this.#abort() };
     this.#listener = {
-      onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
+      onMessage: (data) => this.#onMessage(data),
       onPing: () => this.#onPingPong('ping'),
       onPong: () => this.#onPingPong('pong'),
       onError: (err) => this.#dispatch('error', errorEvent(this, err.message)),
@@ -226,7 +227,8 @@ export class WebSocket {
     this.#assertOpen();
     if (typeof data === 'string') {
       this.#write(() => data, false);
-    } else if (data instanceof ArrayBuffer) {
+    } else if (isAnyArrayBuffer(data)) {
+      // Not `instanceof`: the script's ArrayBuffer comes from its own realm.
       this.#write(() => new Uint8Array(data), true);
     } else if (ArrayBuffer.isView(data)) {
       this.#write(() => new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true);
@@ -344,10 +346,13 @@ export class WebSocket {
     conn.release();
   }
 
-  #onMessage(data: string | ArrayBuffer, isBinary: boolean): void {
+  #onMessage(data: string | Uint8Array): void {
     // The spec drops messages that arrive once closing started.
     if (this.#readyState !== WebSocket.OPEN) return;
-    const payload = isBinary && this.#binaryType === 'blob' ? new Blob([data]) : data;
+    let payload: string | ArrayBuffer | Blob;
+    if (typeof data === 'string') payload = data;
+    // The Blob copies the bytes; an ArrayBuffer is made in the script's realm.
+    else payload = this.#binaryType === 'blob' ? new Blob([data]) : this.#vu.test.scriptArrayBuffer(data);
     this.#dispatch('message', messageEvent(this, payload, this.url));
   }
 

@@ -6,8 +6,11 @@ import { WsError } from './ws-error.js';
 
 /** What a script-facing socket hears from its connection. Called only while the connection is released. */
 export interface WsConnectionListener {
-  /** A text (string) or binary (ArrayBuffer) message; already counted in ws_msgs_received. */
-  onMessage(data: string | ArrayBuffer, isBinary: boolean): void;
+  /**
+   * A text (string) or binary message; already counted in ws_msgs_received. Binary bytes are
+   * a view of Node's buffer: copy them (into the script's realm) before handing them over.
+   */
+  onMessage(data: string | Uint8Array, isBinary: boolean): void;
   /** The peer pinged; the pong has been sent already. */
   onPing(): void;
   /** A pong arrived; ws_ping has been recorded when it answers one of our pings. */
@@ -49,13 +52,9 @@ function textOf(data: RawData): string {
   return data.toString('utf8');
 }
 
-function arrayBufferOf(data: RawData): ArrayBuffer {
-  if (data instanceof ArrayBuffer) return data;
-  const buf = Array.isArray(data) ? Buffer.concat(data) : data;
-  // Copy: a received Buffer is usually a view into a larger pooled buffer.
-  const out = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(out).set(buf);
-  return out;
+function bytesOf(data: RawData): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return Array.isArray(data) ? Buffer.concat(data) : data;
 }
 
 /**
@@ -216,7 +215,7 @@ export class WsConnection {
         if (this.closeRequested) return;
         test.sink.add(test.metrics.ws_msgs_received, this.tags, 1, Date.now());
         this.meter.flushIfOlder(BYTES_FLUSH_MS);
-        if (isBinary) this.listener?.onMessage(arrayBufferOf(data), true);
+        if (isBinary) this.listener?.onMessage(bytesOf(data), true);
         else this.listener?.onMessage(textOf(data), false);
       });
     });

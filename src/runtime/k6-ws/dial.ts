@@ -169,7 +169,6 @@ export function dialWs(vu: VuState, req: WsDialRequest): Promise<WsDialResult> {
       resolve({ ok: false, error: new WsError(e instanceof Error ? e.message : String(e)), handshake: null, tags });
       return;
     }
-    ws.binaryType = 'arraybuffer';
 
     let settled = false;
     let handshake: WsHandshake | null = null;

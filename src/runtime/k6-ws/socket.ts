@@ -1,3 +1,4 @@
+import { isAnyArrayBuffer } from 'node:util/types';
 import { HerdError } from '../../errors/index.js';
 import type { VuState } from '../vu-state.js';
 import type { WsConnection, WsConnectionListener } from './connection.js';
@@ -10,7 +11,8 @@ const DEFAULT_CLOSE_CODE = 1001;
 type TimerKind = 'setTimeout' | 'setInterval';
 
 function binaryBytes(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  // Not `instanceof`: the script's ArrayBuffer comes from its own realm.
+  if (isAnyArrayBuffer(data)) return new Uint8Array(data);
   // k6 takes only an ArrayBuffer; a typed array or DataView is accepted too, it carries one.
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const got = data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data;
@@ -145,8 +147,10 @@ export class SocketSession implements WsConnectionListener {
   }
 
   /** @internal listener */
-  onMessage(data: string | ArrayBuffer, isBinary: boolean): void {
-    this.dispatch(isBinary ? 'binaryMessage' : 'message', [data]);
+  onMessage(data: string | Uint8Array, isBinary: boolean): void {
+    if (typeof data === 'string') this.dispatch('message', [data]);
+    // k6 hands binary messages over as an ArrayBuffer, made in the script's realm.
+    else this.dispatch('binaryMessage', [this.vu.test.scriptArrayBuffer(data)]);
   }
 
   /** @internal listener */

@@ -200,6 +200,7 @@ export class Connection {
     this.ex = null;
     const reusable = this.parser.keepAlive && ex.req.reuse && !this.dead;
     ex.completed(this.parser, this.raw.bytesRead, this.raw.bytesWritten);
+    this.parser.release();
     if (reusable) {
       this.socket.unref();
       this.pool.release(this);

@@ -22,6 +22,10 @@ const S_TRAILERS = 6;
 const S_BODY_EOF = 7;
 const S_DONE = 8;
 
+// Shared empty arrays for an idle parser; `begin` replaces them before anything is pushed.
+const NO_HEADERS: string[] = [];
+const NO_BODY: Buffer[] = [];
+
 /** Thrown on a response that is not valid HTTP/1.x. */
 export class HttpParseError extends Error {
   constructor(message: string) {
@@ -92,6 +96,13 @@ export class ResponseParser {
     this.chunkSize = 0;
     this.sawSizeDigit = false;
     this.trailerLineLength = 0;
+  }
+
+  /** Drops references to the last response (its body slices pin socket buffers) once its owner took them. */
+  release(): void {
+    this.headers = NO_HEADERS;
+    this.body = NO_BODY;
+    this.pendingHead = null;
   }
 
   /** Whether the current response is complete. */
