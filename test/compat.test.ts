@@ -15,7 +15,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const SHARED = path.resolve(ROOT, '..', 'shared');
 
 /** Corpus entries that the load-models milestone (issue 3) turns green. */
-export const KNOWN_FAILURES: ReadonlySet<string> = new Set(['constant_arrival_rate.js']);
+export const KNOWN_FAILURES: ReadonlySet<string> = new Set<string>([]);
 
 interface EntryResult {
   file: string;

@@ -107,24 +107,29 @@ export async function runArrivalRate(env: ExecutorEnv, segment: ExecutionSegment
   const stops = startStopSignals(env, run.durationMs, run.gracefulStopMs);
   const slots = iterationSegment.newIndex();
   const numbers = iterationSegment.newIndex();
-  const running = new Set<Promise<void>>();
+  // Iterations in flight, and the wake-up of the final wait when they reach 0.
+  let running = 0;
+  let drained: (() => void) | null = null;
   let failure: { error: unknown } | null = null;
   const fail = (error: unknown): void => {
     failure ??= { error };
     stops.abort();
   };
 
+  const ended = (vu: ExecutorVU): void => {
+    idle.push(vu);
+    if (--running === 0) drained?.();
+  };
   const startIteration = (vu: ExecutorVU): void => {
     numbers.next();
-    const iteration = env.runIteration(vu, stops.hard, numbers.unscaled - 1).then(
-      () => void idle.push(vu),
+    running++;
+    env.runIteration(vu, stops.hard, numbers.unscaled - 1).then(
+      () => ended(vu),
       (error: unknown) => {
-        idle.push(vu);
+        ended(vu);
         fail(error);
       },
     );
-    running.add(iteration);
-    void iteration.then(() => running.delete(iteration));
   };
 
   const initOneMore = (): void => {
@@ -169,7 +174,10 @@ export async function runArrivalRate(env: ExecutorEnv, segment: ExecutionSegment
     await startOnSchedule().catch(fail);
     // The scenario lasts its whole duration, as in k6, even when its last iteration started earlier.
     if (!stops.regular.aborted) await env.sleep(stops.regularEndsAt - env.now(), stops.regular);
-    while (running.size > 0 || initializing !== null) await Promise.all([...running, initializing]);
+    while (running > 0 || initializing !== null) {
+      if (initializing !== null) await initializing;
+      else await new Promise<void>((resolve) => (drained = resolve));
+    }
   } finally {
     stops.dispose();
     for (const vu of held) releaseVU(env, vu);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HerdError } from '../errors/index.js';
+import { ConstantArrivalRateConfig } from './constant-arrival-rate.js';
 import { ConstantVUsConfig } from './constant-vus.js';
 import { PerVUIterationsConfig } from './per-vu-iterations.js';
+import { RampingArrivalRateConfig } from './ramping-arrival-rate.js';
 import { RampingVUsConfig } from './ramping-vus.js';
 import { executors, parseScenarios } from './registry.js';
 import { fullSegment } from './segment.js';
@@ -23,7 +25,14 @@ function problemsOf(scenarios: Record<string, Record<string, unknown>>): string[
 
 describe('parsing scenarios', () => {
   it('the registry lists the executors herd runs, by their k6 names', () => {
-    assert.deepEqual([...executors.keys()], ['per-vu-iterations', 'shared-iterations', 'constant-vus', 'ramping-vus']);
+    assert.deepEqual([...executors.keys()], [
+      'per-vu-iterations',
+      'shared-iterations',
+      'constant-vus',
+      'ramping-vus',
+      'constant-arrival-rate',
+      'ramping-arrival-rate',
+    ]);
   });
 
   it('k6 defaults are applied to every executor', () => {
@@ -45,6 +54,19 @@ describe('parsing scenarios', () => {
     assert.deepEqual([s.vus, s.iterations, s.maxDuration], [1, 1, 600_000]);
     assert.deepEqual([c.vus, c.duration], [1, 60_000]);
     assert.deepEqual([r.startVUs, r.stages, r.gracefulRampDown], [1, [{ duration: 10_000, target: 5 }], 30_000]);
+  });
+
+  it('k6 defaults are applied to the arrival-rate executors, maxVUs defaulting to preAllocatedVUs', () => {
+    const [c, r] = parseScenarios({
+      c: { executor: 'constant-arrival-rate', rate: 5, duration: '1m', preAllocatedVUs: 3 },
+      r: { executor: 'ramping-arrival-rate', stages: [{ duration: '10s', target: 5 }], preAllocatedVUs: 2 },
+    });
+    assert.ok(c instanceof ConstantArrivalRateConfig && r instanceof RampingArrivalRateConfig);
+    for (const config of [c, r]) {
+      assert.deepEqual([config.startTime, config.gracefulStop, config.exec, config.env, config.tags], [0, 30_000, 'default', {}, {}]);
+    }
+    assert.deepEqual([c.timeUnit, c.maxVUs], [1000, 3]);
+    assert.deepEqual([r.startRate, r.timeUnit, r.maxVUs], [0, 1000, 2]);
   });
 
   it('durations accept k6 strings and numbers of milliseconds', () => {
@@ -75,7 +97,7 @@ describe('parsing scenarios', () => {
         'scenarios.x.foo must be one of the shared-iterations options (executor, vus, iterations, maxDuration, startTime, gracefulStop, exec, env, tags, options), got an unknown key',
         'scenarios.x.iterations must be at least vus (5), got 2',
         'scenarios.a b must be named with only latin letters, digits, underscores and dashes, got "a b"',
-        'scenarios.a b.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, got "foo"',
+        'scenarios.a b.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, constant-arrival-rate, ramping-arrival-rate, got "foo"',
         'scenarios.y.duration must be a duration like "30s", "1m30s" or "500ms", got nothing',
         'scenarios.w.vus must be an integer, got "5"',
         'scenarios.w.gracefulStop must be at least 0s, got -1',
@@ -129,9 +151,9 @@ describe('parsing scenarios', () => {
   });
 
   it('a missing or not yet supported executor is named as such', () => {
-    assert.deepEqual(problemsOf({ a: {}, b: { executor: 'constant-arrival-rate' }, c: 5 as unknown as Record<string, unknown> }), [
-      'scenarios.a.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, got nothing',
-      'scenarios.b.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, got "constant-arrival-rate" (a k6 executor herd does not support yet)',
+    assert.deepEqual(problemsOf({ a: {}, b: { executor: 'externally-controlled' }, c: 5 as unknown as Record<string, unknown> }), [
+      'scenarios.a.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, constant-arrival-rate, ramping-arrival-rate, got nothing',
+      'scenarios.b.executor must be one of per-vu-iterations, shared-iterations, constant-vus, ramping-vus, constant-arrival-rate, ramping-arrival-rate, got "externally-controlled" (a k6 executor herd does not support yet)',
       'scenarios.c must be an object of scenario options, got 5',
     ]);
   });
@@ -148,12 +170,16 @@ describe('parsing scenarios', () => {
       b: { executor: 'shared-iterations', vus: 4, iterations: 10, gracefulStop: 0 },
       c: { executor: 'constant-vus', vus: 80, duration: '10s', exec: 'api' },
       d: { executor: 'ramping-vus', startTime: '5s', stages: [{ duration: '1m', target: 20 }, { duration: '30s', target: 0 }] },
+      e: { executor: 'constant-arrival-rate', startTime: '6s', rate: 20, duration: '2s', preAllocatedVUs: 4 },
+      f: { executor: 'ramping-arrival-rate', startTime: '7s', stages: [{ duration: '1m', target: 30 }], preAllocatedVUs: 5, maxVUs: 50, timeUnit: '1m' },
     });
     assert.deepEqual(configs.map((c) => c.description(fullSegment)), [
       '3 iterations for each of 2 VUs (maxDuration: 10m0s, gracefulStop: 30s)',
       '10 iterations shared among 4 VUs (maxDuration: 10m0s)',
       '80 looping VUs for 10s (exec: api, gracefulStop: 30s)',
       'Up to 20 looping VUs for 1m30s over 2 stages (gracefulRampDown: 30s, startTime: 5s, gracefulStop: 30s)',
+      '20.00 iterations/s for 2s (maxVUs: 4, startTime: 6s, gracefulStop: 30s)',
+      'Up to 0.50 iterations/s for 1m0s over 1 stages (maxVUs: 5-50, startTime: 7s, gracefulStop: 30s)',
     ]);
   });
 });

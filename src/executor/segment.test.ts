@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HerdError } from '../errors/index.js';
+import { random, randomSequence } from './random-sequence.js';
 import { fullSegment, parseExecutionSegment, segmentsOfSequence } from './segment.js';
 import type { ExecutionSegment } from './types.js';
 
@@ -13,36 +14,6 @@ function positions(segment: ExecutionSegment, count: number): number[] {
     out.push(index.unscaled);
   }
   return out;
-}
-
-/** A deterministic pseudo-random generator, so property tests are repeatable. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
-
-/** A random full sequence of up to 5 segments with denominators up to 12. */
-function randomSequence(rand: () => number): string {
-  const points = new Set<string>();
-  const values: Array<[number, string]> = [[0, '0'], [1, '1']];
-  const n = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < n; i++) {
-    const d = 2 + Math.floor(rand() * 11);
-    const num = 1 + Math.floor(rand() * (d - 1));
-    const key = `${num}/${d}`;
-    if (!points.has(String(num / d))) {
-      points.add(String(num / d));
-      values.push([num / d, key]);
-    }
-  }
-  return values
-    .sort((a, b) => a[0] - b[0])
-    .filter((v, i, all) => i === 0 || v[0] !== (all[i - 1] as [number, string])[0])
-    .map((v) => v[1])
-    .join(',');
 }
 
 describe('execution segments', () => {

@@ -9,6 +9,8 @@ const SCENARIOS: Record<string, Record<string, unknown>> = {
   shared: { executor: 'shared-iterations', vus: 3, iterations: 100 },
   constant: { executor: 'constant-vus', vus: 3, duration: '1m' },
   ramping: { executor: 'ramping-vus', startVUs: 1, stages: [{ duration: '10s', target: 5 }, { duration: '10s', target: 0 }] },
+  arrivals: { executor: 'constant-arrival-rate', rate: 2, duration: '1m', preAllocatedVUs: 3 },
+  rampingArrivals: { executor: 'ramping-arrival-rate', startRate: 1, stages: [{ duration: '10s', target: 2 }], preAllocatedVUs: 3 },
 };
 
 describe('aborting the test', () => {
