@@ -185,7 +185,6 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
       },
     });
   } finally {
-    offSignal();
     for (const o of outputs) await o.stop();
   }
   const summary = result.summary;
@@ -199,7 +198,12 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
       scenarios: [],
     });
   }
-  if (summary !== undefined) await writeSummaries(summary, result.handleSummary, flags, io, color);
+  try {
+    if (summary !== undefined) await writeSummaries(summary, result.handleSummary, flags, io, color);
+  } finally {
+    // Ctrl+C stays ours until the summary is written: a second one exits 105, not by signal.
+    offSignal();
+  }
   return result.exitCode;
 }
 

@@ -9,19 +9,20 @@ describe('deriving the default scenario from shortcut options', () => {
   it('iterations make a shared-iterations scenario, with duration as its maxDuration', () => {
     assert.deepEqual(deriveScenarios({ iterations: 10 }), { default: { executor: 'shared-iterations', iterations: 10 } });
     assert.deepEqual(deriveScenarios({ iterations: 10, vus: 2, duration: 5000 }), {
-      default: { executor: 'shared-iterations', vus: 2, iterations: 10, maxDuration: 5000 },
+      default: { executor: 'shared-iterations', vus: 2, iterations: 10, maxDuration: '5s' },
     });
   });
 
   it('duration makes a constant-vus scenario', () => {
-    assert.deepEqual(deriveScenarios({ duration: 30_000, vus: 10 }), { default: { executor: 'constant-vus', vus: 10, duration: 30_000 } });
-    assert.deepEqual(deriveScenarios({ duration: 30_000 }), { default: { executor: 'constant-vus', duration: 30_000 } });
+    assert.deepEqual(deriveScenarios({ duration: 30_000, vus: 10 }), { default: { executor: 'constant-vus', vus: 10, duration: '30s' } });
+    assert.deepEqual(deriveScenarios({ duration: 30_000 }), { default: { executor: 'constant-vus', duration: '30s' } });
   });
 
   it('stages make a ramping-vus scenario starting at vus', () => {
     const stages = [{ duration: 10_000, target: 5 }];
-    assert.deepEqual(deriveScenarios({ stages, vus: 3 }), { default: { executor: 'ramping-vus', startVUs: 3, stages } });
-    assert.deepEqual(deriveScenarios({ stages }), { default: { executor: 'ramping-vus', stages } });
+    const written = [{ duration: '10s', target: 5 }];
+    assert.deepEqual(deriveScenarios({ stages, vus: 3 }), { default: { executor: 'ramping-vus', startVUs: 3, stages: written } });
+    assert.deepEqual(deriveScenarios({ stages }), { default: { executor: 'ramping-vus', stages: written } });
   });
 
   it('vus alone make a shared-iterations scenario of one iteration per VU', () => {

@@ -1,4 +1,5 @@
 import { HerdError } from '../errors/index.js';
+import { formatDuration } from '../config/options.js';
 
 /**
  * k6's shortcut options (vus, duration, iterations, stages) turned into the one scenario they
@@ -57,7 +58,7 @@ export function deriveScenarios(
       executor: 'shared-iterations',
       ...vus,
       iterations: o.iterations,
-      ...(o.duration === undefined ? {} : { maxDuration: o.duration }),
+      ...(o.duration === undefined ? {} : { maxDuration: formatDuration(o.duration) }),
     });
   }
   if (o.duration !== undefined) {
@@ -66,14 +67,14 @@ export function deriveScenarios(
     if (o.duration <= 0) {
       throw conflict('`duration` option should be more than 0, for infinite duration use the externally-controlled executor');
     }
-    return only({ executor: 'constant-vus', ...vus, duration: o.duration });
+    return only({ executor: 'constant-vus', ...vus, duration: formatDuration(o.duration) });
   }
   if (hasStages) {
     if (o.scenarios !== undefined) throw conflict('using `stages` and `scenarios` options simultaneously is not allowed');
     return only({
       executor: 'ramping-vus',
       ...(o.vus === undefined ? {} : { startVUs: o.vus }),
-      stages: (o.stages ?? []).map((s) => ({ duration: s.duration, target: s.target })),
+      stages: (o.stages ?? []).map((s) => ({ duration: formatDuration(s.duration), target: s.target })),
     });
   }
   if (o.vus !== undefined && o.scenarios === undefined) {

@@ -5,6 +5,7 @@ import { bundle } from './bundle.js';
 import { PRELUDE_SOURCE } from './prelude.js';
 import { BundlePositions, StackMapper } from './source-position.js';
 import { RESERVED_PREFIX, transformBundle } from './transform.js';
+import { hardenHostRealm } from './harden-host.js';
 
 /** Options of loadScript. */
 export interface LoadOptions {
@@ -87,6 +88,7 @@ type Factory = (g: object, require: unknown, module: { exports: object }, export
  * through them. Generator processes therefore also run under Node's permission model.
  */
 export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
+  hardenHostRealm();
   try {
     const st = await stat(opts.entry);
     if (!st.isFile()) throw new Error('not a file');
@@ -162,7 +164,7 @@ export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
     mapStack(err: unknown): string {
       if (typeof err === 'object' && err !== null) {
         const stack = (err as { stack?: unknown }).stack;
-        if (typeof stack === 'string') return stacks.mapText(stack);
+        if (typeof stack === 'string') return stacks.mapStack(stack);
       }
       return String(err);
     },

@@ -103,6 +103,23 @@ export class StackMapper {
   }
 
   /** `text` with every `filename:line:column` rewritten to the user's `file:line:column`. */
+  /**
+   * A stack trace as users should see it: frames in the bundle mapped to their files, and
+   * every other frame (herd's own code, Node internals, the sandbox prelude) left out.
+   */
+  mapStack(text: string): string {
+    const out: string[] = [];
+    for (const line of text.split('\n')) {
+      if (/^\s+at /.test(line)) {
+        this.frame.lastIndex = 0;
+        if (!this.frame.test(line)) continue;
+        this.frame.lastIndex = 0;
+      }
+      out.push(this.mapText(line));
+    }
+    return out.join('\n');
+  }
+
   mapText(text: string): string {
     return text.replace(this.frame, (whole, l: string, c: string) => {
       const p = this.locate(Number(l), Number(c));
