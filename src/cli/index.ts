@@ -48,6 +48,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('--no-setup', 'do not run setup()')
     .option('--no-teardown', 'do not run teardown()')
     .option('-w, --throw', 'throw on failed HTTP requests')
+    .option('--workers <n>', 'worker threads to spread VUs over (default: one per CPU core)')
     .addOption(new Option('--execution-segment <segment>', 'the part of the test this instance runs, e.g. 0:1/2'))
     .addOption(new Option('--execution-segment-sequence <sequence>', 'all segments of the test, e.g. 0,1/2,1'))
     .action(async (script: string, flags: RunFlags) => {

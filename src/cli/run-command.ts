@@ -49,6 +49,7 @@ export interface RunFlags {
   throw?: boolean;
   executionSegment?: string;
   executionSegmentSequence?: string;
+  workers?: string;
 }
 
 function wholeNumber(flag: string, v: string | undefined): number | undefined {
@@ -57,6 +58,14 @@ function wholeNumber(flag: string, v: string | undefined): number | undefined {
     throw new HerdError('invalid_flag', `${flag} must be a whole number, got ${JSON.stringify(v)}`, { hint: `e.g. ${flag} 10` });
   }
   return Number(v);
+}
+
+/** --workers: one thread per core unless given. */
+function workerCount(v: string | undefined): number {
+  if (v === undefined) return os.availableParallelism();
+  const n = wholeNumber('--workers', v) ?? 1;
+  if (n < 1) throw new HerdError('invalid_flag', `--workers must be at least 1, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -178,6 +187,7 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
       outputs: outputs as SampleSink[],
       interrupt: interrupt.signal,
       allowInsecureRemote: io.env['HERD_ALLOW_INSECURE_IMPORTS'] === 'true',
+      workers: workerCount(flags.workers),
       onStart: (snapshot) => {
         if (flags.quiet === true) return;
         progress = new Progress({ tty: io.stderrIsTTY, write: (s) => io.stderr(s) });

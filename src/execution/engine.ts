@@ -1,257 +1,168 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { consolidate, runtimeOptions, type Options, type OptionsLayer, unknownOptionKeys } from '../config/index.js';
-import { ExitCode, HerdError, isHerdError, type ExitCodeValue } from '../errors/index.js';
-import { deriveScenarios, fullSegment, parseScenarios } from '../executor/index.js';
-import type { ExecutorConfig } from '../executor/types.js';
-import { defineBuiltinMetrics, GroupTree, MetricRegistry, TagSet, type SampleSink } from '../metrics/index.js';
-import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
-import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
+import { runtimeOptions, type Options } from '../config/index.js';
+import { ExitCode, HerdError, type ExitCodeValue } from '../errors/index.js';
+import { parseScenarios, deriveScenarios } from '../executor/index.js';
+import type { ExecutionSegment, ExecutorConfig } from '../executor/types.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
+import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeVuSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
-import { loadScript, type CompiledScript } from '../script/index.js';
+import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
+import type { CompiledScript } from '../script/index.js';
 import { describeScriptError, initError, isInterruption, isTestAbort } from './errors.js';
-import { MetricsPipeline } from './metrics-pipeline.js';
-import { maxConcurrentVUs } from './vu-requirements.js';
-import { builtinModuleSpecifiers, createBuiltinModules, type ModuleHooks } from './modules.js';
+import { createBuiltinModules } from './modules.js';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.js';
-import { EngineTestContext } from './test-context.js';
+import type { EngineTestContext } from './test-context.js';
 import { baseTags, VU } from './vu.js';
-import type { SummaryData } from '../output/index.js';
+import { maxConcurrentVUs } from './vu-requirements.js';
 
-/** Everything `herd run` decides before the engine starts. */
-export interface RunRequest {
-  /** Absolute path of the script. */
-  readonly entry: string;
-  /** __ENV as the script sees it (process env unless disabled, then -e values). */
+/** What an Engine needs from the thread that hosts it. */
+export interface EngineHost {
+  /** __ENV as the script sees it. */
   readonly env: Readonly<Record<string, string>>;
-  /** Option layers above the script's own options, lowest first (config file, environment, flags). */
-  readonly layers: readonly OptionsLayer[];
-  /** Where remote modules are cached. */
-  readonly cacheDir: string;
+  /** The script's path: open() without a caller folder resolves against its folder. */
+  readonly entry: string;
   readonly logger: Logger;
-  /** Extra sinks that get every sample (json/csv outputs). */
-  readonly outputs: readonly SampleSink[];
-  /** Aborting it stops the test gracefully (Ctrl+C): teardown and summary still run, exit 105. */
-  readonly interrupt: AbortSignal;
-  /** Allows http:// remote imports (tests). */
-  readonly allowInsecureRemote?: boolean;
-  /** Called once the test starts running (for the progress display). */
-  onStart?(progress: () => EngineProgress): void;
+  /** Called once, the first time the test is ended early (abort, interrupt, setup failure). */
+  onEnd?(code: ExitCodeValue, message: string): void;
 }
 
-/** A snapshot of the run for progress displays. */
-export interface EngineProgress {
-  elapsedMs: number;
-  vus: number;
-  vusMax: number;
-  iterationsCompleted: number;
-  iterationsInterrupted: number;
-  scenarios: Array<{ name: string; executor: string; progress: number; label: string }>;
+/** Counters a thread reports about its VUs and iterations. */
+export interface EngineCounts {
+  active: number;
+  initialized: number;
+  completed: number;
+  interrupted: number;
 }
-
-/** What a finished run hands back to the CLI. */
-export interface RunOutcome {
-  readonly exitCode: ExitCodeValue;
-  /** k6's handleSummary data; absent when the run ended before it started. */
-  readonly summary?: SummaryData;
-  /** The script's handleSummary, bound to a VU, when the script exports one. */
-  readonly handleSummary?: (data: SummaryData) => Promise<unknown>;
-  /** Why the run ended early, if it did. */
-  readonly reason?: string;
-}
-
-const THRESHOLD_TICK_MS = 2000;
 
 /**
- * Runs one test in this process: load the script, read and consolidate options, init VUs,
- * setup(), scenarios, teardown(), final thresholds. Errors of the user's making come back as
- * exit codes with logged messages; only engine bugs throw.
+ * The VU runtime of one thread: it instantiates the script once per VU, runs scenarios on its
+ * execution segment, runs setup()/teardown() when asked, and ends early when told to. The
+ * single-threaded run, the coordinator of a multi-threaded run and each worker thread all
+ * drive this same class; only what they do around it differs.
  */
-export async function runTest(req: RunRequest): Promise<RunOutcome> {
-  const registry = new MetricRegistry();
-  const metrics = defineBuiltinMetrics(registry);
-  const pipeline = new MetricsPipeline(registry, req.outputs);
-  const groups = new GroupTree();
-  const test = new EngineTestContext(runtimeOptions({}), registry, metrics, pipeline.sink, groups, req.logger);
-  const engine = new Engine(req, test, pipeline);
-  return engine.run();
-}
-
-class Engine implements ScenarioHost {
-  private compiled!: CompiledScript;
-  private modules!: ReadonlyMap<string, RuntimeModule>;
-  private options: Options = {};
-  private scenarios: ScenarioRun[] = [];
+export class Engine implements ScenarioHost {
+  options: Options = {};
+  scenarios: ScenarioRun[] = [];
+  maxVUs = 0;
+  /** JSON of setup()'s result, handed to every VU (parsed once per VU). */
+  setupJSON: string | undefined;
+  abortReason: { code: ExitCodeValue; message: string } | undefined;
+  private readonly modules: ReadonlyMap<string, RuntimeModule>;
   private readonly idle: VU[] = [];
   private readonly all: VU[] = [];
-  private setupJSON: string | undefined;
   private readonly stop = new AbortController();
-  private abortReason: { code: ExitCodeValue; message: string } | undefined;
   private readonly warned = new Set<string>();
-  private maxVUs = 0;
-  private readonly moduleHooks: ModuleHooks;
+  private readonly fileCache = new Map<string, string | ArrayBuffer>();
+  private vuIds: { next(): void; readonly unscaled: number } | undefined;
   private lastYield = 0;
-  private vusSampled = false;
 
   constructor(
-    private readonly req: RunRequest,
-    private readonly test: EngineTestContext,
-    private readonly pipeline: MetricsPipeline,
+    private readonly host: EngineHost,
+    readonly test: EngineTestContext,
+    readonly compiled: CompiledScript,
   ) {
-    this.moduleHooks = {
-      randomSeed: (seed) => this.compiled.seedRandom?.(seed),
+    this.modules = createBuiltinModules({
+      randomSeed: (seed) => compiled.seedRandom(seed),
       open: (file, mode, baseDir) => this.open(file, mode, baseDir),
-    };
+    });
+    test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
+    this.console = scriptConsole(host.logger);
   }
+
+  /** The `console` every VU of this thread shares. */
+  private readonly console: Record<string, (...args: unknown[]) => void>;
 
   get testSignal(): AbortSignal {
     return this.stop.signal;
   }
 
-  async run(): Promise<RunOutcome> {
-    const onInterrupt = (): void => this.endTest(ExitCode.externalAbort, 'the test was stopped (interrupt)');
-    this.req.interrupt.addEventListener('abort', onInterrupt, { once: true });
-    try {
-      return await this.runPhases();
-    } catch (e) {
-      if (isHerdError(e)) {
-        this.req.logger.log('error', e.hint === undefined ? e.message : `${e.message}\nhint: ${e.hint}`);
-        return { exitCode: e.exitCode, reason: e.message };
-      }
-      throw e;
-    } finally {
-      this.req.interrupt.removeEventListener('abort', onInterrupt);
-      this.pipeline.stopTicking();
-    }
-  }
-
-  private async runPhases(): Promise<RunOutcome> {
-    this.compiled = await loadScript({
-      entry: this.req.entry,
-      cacheDir: this.req.cacheDir,
-      builtinModules: builtinModuleSpecifiers,
-      allowInsecureRemote: this.req.allowInsecureRemote ?? false,
-    });
-    this.modules = createBuiltinModules(this.moduleHooks);
-    const compiled = this.compiled;
-    this.test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
-
-    // The first instance runs the init code once to read `options`, as k6's first init does;
-    // it then serves setup(), teardown() and handleSummary() (k6 runs those outside the VUs).
-    const first = await this.newVU(0);
-    const scriptOptions = first.exports['options'];
-    const scriptValues = isPlainObject(scriptOptions) ? JSON.parse(JSON.stringify(scriptOptions)) as Record<string, unknown> : {};
-    for (const k of unknownOptionKeys(scriptValues)) this.warnOnce(`the option "${k}" is not known to herd and is ignored`);
-    this.options = consolidate([{ source: 'script options', values: scriptValues }, ...this.req.layers]);
-    this.test.options = runtimeOptions(this.options);
-    this.test.exportedOptions = Object.freeze(JSON.parse(JSON.stringify(this.options)) as Record<string, unknown>);
-    first.state.tags = baseTags(this.test);
-
-    const configs = parseScenarios(deriveScenarios(this.options));
-    this.checkExecFunctions(configs, first.exports);
-    this.pipeline.configure(this.options, this.test.registry);
-    this.scenarios = configs.filter((c) => c.plan(fullSegment).hasWork).map((c) => new ScenarioRun(c, fullSegment));
+  /** Parses the scenarios for this segment; throws HerdError (exit 104) when they are invalid. */
+  configure(options: Options, segment: ExecutionSegment, exports: Record<string, unknown>): void {
+    this.options = options;
+    this.test.options = runtimeOptions(options);
+    this.test.exportedOptions = Object.freeze(JSON.parse(JSON.stringify(options)) as Record<string, unknown>);
+    const configs = parseScenarios(deriveScenarios(options));
+    checkExecFunctions(configs, exports);
+    this.scenarios = configs.filter((c) => c.plan(segment).hasWork).map((c) => new ScenarioRun(c, segment));
     this.maxVUs = maxConcurrentVUs(this.scenarios.map((s) => ({ startTime: s.config.startTime, steps: s.config.plan(s.segment).steps })));
-
-    for (let id = 1; id <= this.maxVUs; id++) {
-      const vu = await this.newVU(id);
-      this.idle.push(vu);
-      if (this.stop.signal.aborted) break;
-    }
-    this.test.initialized = this.all.length - 1;
-
-    this.test.started = Date.now();
-    const t0 = performance.now();
-    this.pipeline.startTicking(() => this.sampleVus(), () => this.checkThresholds(performance.now() - t0), THRESHOLD_TICK_MS);
-    this.req.onStart?.(() => this.progress(performance.now() - t0));
-
-    if (typeof first.exports['setup'] === 'function' && this.options.noSetup !== true && !this.stop.signal.aborted) {
-      const ok = await this.runLifecycle(first, 'setup', []);
-      if (!ok) return this.finish(first, performance.now() - t0);
-    }
-
-    await Promise.all(this.scenarios.map((s) => s.run(this)));
-
-    if (typeof first.exports['teardown'] === 'function' && this.options.noTeardown !== true) {
-      await this.runLifecycle(first, 'teardown', [this.parseSetupData()]);
-    }
-    return this.finish(first, performance.now() - t0);
+    this.vuIds = segment.newIndex();
   }
 
-  private async finish(first: VU, durationMs: number): Promise<RunOutcome> {
-    this.pipeline.stopTicking();
-    if (!this.vusSampled) this.sampleVus();
+  /** Creates the instance that reads options and runs setup/teardown/handleSummary (VU 0). */
+  async initFirst(): Promise<VU> {
+    return this.newVU(0, 0);
+  }
+
+  /** Initializes this thread's VU pool (k6 initializes every VU before the test starts). */
+  async initPool(): Promise<void> {
+    for (let i = 0; i < this.maxVUs && !this.stop.signal.aborted; i++) this.idle.push(await this.newPooledVU());
+  }
+
+  /** Runs every scenario to its end. */
+  async runScenarios(): Promise<void> {
+    await Promise.all(this.scenarios.map((s) => s.run(this)));
+  }
+
+  /** Counters for progress displays and the coordinator. */
+  counts(): EngineCounts {
+    const t = this.test;
+    return { active: t.active, initialized: t.initialized, completed: t.completed, interrupted: t.interrupted };
+  }
+
+  /** Ends the test early with `code`; the first reason wins. */
+  endTest(code: ExitCodeValue, message: string): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = { code, message };
+    this.stop.abort(new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message));
+    this.host.onEnd?.(code, message);
+  }
+
+  /** Cancels timers and closes sockets and connections of every VU. */
+  closeAll(): void {
     for (const vu of this.all) {
       clearVuTimers(vu.state);
       closeVuSockets(vu.state);
       closeHttpConnections(vu.state);
     }
-    const thresholds = this.pipeline.evaluate(durationMs, true);
-    let exitCode: ExitCodeValue = ExitCode.ok;
-    if (this.abortReason !== undefined) exitCode = this.abortReason.code;
-    else if (thresholds.failed) exitCode = ExitCode.thresholdsHaveFailed;
-    if (thresholds.failed && exitCode !== ExitCode.scriptAborted && exitCode !== ExitCode.externalAbort) {
-      this.req.logger.log('error', `thresholds on metrics '${thresholds.failedMetrics.join("', '")}' have been crossed`);
-    }
-    const summary: SummaryData = {
-      root_group: this.test.groups.root,
-      options: {
-        summaryTrendStats: this.options.summaryTrendStats ?? ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
-        summaryTimeUnit: this.options.summaryTimeUnit ?? '',
-        noColor: false,
-      },
-      state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: durationMs },
-      metrics: this.pipeline.summaryMetrics(durationMs),
-    };
-    if (this.setupJSON !== undefined) summary.setup_data = this.parseSetupData();
-    const hs = first.exports['handleSummary'];
-    const outcome: RunOutcome = {
-      exitCode,
-      summary,
-      ...(this.abortReason === undefined ? {} : { reason: this.abortReason.message }),
-    };
-    if (typeof hs !== 'function') return outcome;
-    return {
-      ...outcome,
-      handleSummary: async (data) => {
-        first.state.phase = 'summary';
-        try {
-          return await (hs as (d: unknown) => unknown)(this.compiled.toRealm(data));
-        } catch (e) {
-          throw new HerdError('script_exception', `handleSummary() failed: ${describeScriptError(e, (x) => this.compiled.mapStack(x))}`);
-        }
-      },
-    };
   }
 
-  /** Creates VU `id` (0 = the setup/teardown instance) and runs its init code. */
-  private async newVU(id: number): Promise<VU> {
-    const vu = new VU(this.test, id, this.req.env);
+  /** setup() data as a fresh object of the script's realm. */
+  parseSetupData(): unknown {
+    return this.setupJSON === undefined ? undefined : this.compiled.parseJSON(this.setupJSON);
+  }
+
+  // ---- VUs --------------------------------------------------------------------------
+
+  private async newPooledVU(): Promise<VU> {
+    const index = this.all.length;
+    this.vuIds?.next();
+    const vu = await this.newVU(index, this.vuIds?.unscaled ?? index);
+    this.test.initialized++;
+    return vu;
+  }
+
+  /** Creates a VU and runs its init code; init errors end the run (exit 107). */
+  private async newVU(idInInstance: number, idInTest: number): Promise<VU> {
+    const vu = new VU(this.test, idInInstance, idInTest, this.host.env);
     const instances = new Map<string, Record<string, unknown>>();
     const modules = this.modules;
     const state = vu.state;
-    type TimerFn = (...a: unknown[]) => unknown;
-    const timers = (): Record<string, TimerFn> => {
-      let inst = instances.get('k6/timers');
+    const instance = (spec: string): Record<string, unknown> => {
+      let inst = instances.get(spec);
       if (inst === undefined) {
-        inst = (modules.get('k6/timers') as RuntimeModule).instantiate(state);
-        instances.set('k6/timers', inst);
+        const mod = modules.get(spec);
+        if (mod === undefined) throw new HerdError('script_import', `unknown module "${spec}"`);
+        inst = mod.instantiate(state);
+        instances.set(spec, inst);
       }
-      return inst as Record<string, TimerFn>;
+      return inst;
     };
+    type Fn = (...a: unknown[]) => unknown;
+    const timer = (name: string) => (...a: unknown[]) => (instance('k6/timers')[name] as Fn)(...a);
     try {
       vu.exports = await this.compiled.instantiate({
-        require: (spec) => {
-          let inst = instances.get(spec);
-          if (inst === undefined) {
-            const mod = modules.get(spec);
-            if (mod === undefined) throw new HerdError('script_import', `unknown module "${spec}"`);
-            inst = mod.instantiate(state);
-            instances.set(spec, inst);
-          }
-          return inst;
-        },
+        require: instance,
         globals: {
           get __ENV() {
             return vu.env;
@@ -268,14 +179,14 @@ class Engine implements ScenarioHost {
                 hint: 'read files at the top level of the script and keep the content in a variable',
               });
             }
-            return this.moduleHooks.open(String(file), mode === undefined ? undefined : String(mode), baseDir === undefined ? undefined : String(baseDir));
+            return this.open(String(file), mode === undefined ? undefined : String(mode), baseDir === undefined ? undefined : String(baseDir));
           },
-          console: this.consoleFor(vu),
+          console: this.console,
           // k6 (v0.50+) also offers the k6/timers functions as globals.
-          setTimeout: (...a: unknown[]) => (timers()["setTimeout"] as TimerFn)(...a),
-          clearTimeout: (...a: unknown[]) => (timers()["clearTimeout"] as TimerFn)(...a),
-          setInterval: (...a: unknown[]) => (timers()["setInterval"] as TimerFn)(...a),
-          clearInterval: (...a: unknown[]) => (timers()["clearInterval"] as TimerFn)(...a),
+          setTimeout: timer('setTimeout'),
+          clearTimeout: timer('clearTimeout'),
+          setInterval: timer('setInterval'),
+          clearInterval: timer('clearInterval'),
         },
       });
     } catch (e) {
@@ -287,55 +198,36 @@ class Engine implements ScenarioHost {
     return vu;
   }
 
-  private readonly fileCache = new Map<string, string | ArrayBuffer>();
-
-  /** k6's open(): text or binary ('b'), relative to the calling script's folder, cached. */
+  /** k6's open(): text or binary ('b'), relative to the calling script's folder, read once. */
   private open(file: string, mode: string | undefined, baseDir: string | undefined): string | ArrayBuffer {
-    const resolved = path.resolve(baseDir ?? path.dirname(this.req.entry), file);
+    const resolved = path.resolve(baseDir ?? path.dirname(this.host.entry), file);
     const key = `${mode === 'b' ? 'b' : 't'}:${resolved}`;
-    const hit = this.fileCache.get(key);
-    if (hit !== undefined) return typeof hit === 'string' ? hit : this.compiled.arrayBuffer(new Uint8Array(hit));
-    let buf: Buffer;
-    try {
-      buf = readFileSync(resolved);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new HerdError('script_exception', `open("${file}"): ${code === 'ENOENT' ? 'no such file' : String(code)} at ${resolved}`, {
-        hint: 'paths given to open() are relative to the script that calls it',
-      });
+    let value = this.fileCache.get(key);
+    if (value === undefined) {
+      let buf: Buffer;
+      try {
+        buf = readFileSync(resolved);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new HerdError('script_exception', `open("${file}"): ${code === 'ENOENT' ? 'no such file' : String(code)} at ${resolved}`, {
+          hint: 'paths given to open() are relative to the script that calls it',
+        });
+      }
+      value = mode === 'b' ? new Uint8Array(buf).buffer : buf.toString('utf8');
+      this.fileCache.set(key, value);
     }
-    const value: string | ArrayBuffer = mode === 'b' ? new Uint8Array(buf).buffer : buf.toString('utf8');
-    this.fileCache.set(key, value);
+    // Each call gets its own ArrayBuffer of the script's realm (`instanceof ArrayBuffer` holds there).
     return typeof value === 'string' ? value : this.compiled.arrayBuffer(new Uint8Array(value));
   }
 
-  private consoleFor(vu: VU): Record<string, (...args: unknown[]) => void> {
-    const logger = this.req.logger;
-    const fmt = (args: unknown[]): string => args.map((a) => (typeof a === 'string' ? a : safeJSON(a))).join(' ');
-    const at = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger.log(level, fmt(args), { source: 'console' });
-    void vu;
-    return { log: at('info'), info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') };
-  }
-
-  private checkExecFunctions(configs: readonly ExecutorConfig[], exports: Record<string, unknown>): void {
-    const problems = configs
-      .filter((c) => typeof exports[c.exec] !== 'function')
-      .map((c) =>
-        c.exec === 'default'
-          ? `scenario "${c.name}" runs the default function, but the script exports none`
-          : `scenarios.${c.name}.exec names "${c.exec}", but the script exports no function of that name`,
-      );
-    if (problems.length > 0) {
-      throw new HerdError('invalid_option', problems.join('\n'), { hint: 'export the function the scenario runs, or set its exec option' });
-    }
-  }
 
   // ---- lifecycle --------------------------------------------------------------------
 
   /** Runs setup() or teardown() inside its k6 group; false when it failed (the run ends). */
-  private async runLifecycle(vu: VU, fn: 'setup' | 'teardown', args: unknown[]): Promise<boolean> {
+  async runLifecycle(vu: VU, fn: 'setup' | 'teardown', args: unknown[]): Promise<boolean> {
     const state = vu.state;
     const test = this.test;
+    const logger = this.host.logger;
     state.phase = fn;
     state.groupPath = `::${fn}`;
     test.groups.group(state.groupPath);
@@ -350,17 +242,15 @@ class Engine implements ScenarioHost {
       return true;
     } catch (e) {
       if (e === TIMEOUT) {
+        logger.log('error', `${fn}() execution timed out after ${timeoutMs / 1000} seconds`, { hint: `increase the ${fn}Timeout option` });
         this.endTest(fn === 'setup' ? ExitCode.setupTimeout : ExitCode.teardownTimeout, `${fn}() execution timed out after ${timeoutMs / 1000}s`);
-        this.req.logger.log('error', `${fn}() execution timed out after ${timeoutMs / 1000} seconds`, { hint: `increase the ${fn}Timeout option` });
-        return false;
-      }
-      if (isTestAbort(e)) {
+      } else if (isTestAbort(e)) {
+        logger.log('error', e.message);
         this.endTest(ExitCode.scriptAborted, e.message);
-        this.req.logger.log('error', e.message);
-        return false;
+      } else {
+        logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), { source: 'stacktrace' });
+        this.endTest(ExitCode.scriptException, `${fn}() failed`);
       }
-      this.endTest(ExitCode.scriptException, `${fn}() failed`);
-      this.req.logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), { source: 'stacktrace' });
       return false;
     } finally {
       test.sink.add(test.metrics.iteration_duration, state.tags, performance.now() - started);
@@ -368,10 +258,6 @@ class Engine implements ScenarioHost {
       state.groupPath = '';
       state.tags = baseTags(test);
     }
-  }
-
-  private parseSetupData(): unknown {
-    return this.setupJSON === undefined ? undefined : this.compiled.parseJSON(this.setupJSON);
   }
 
   // ---- ScenarioHost -----------------------------------------------------------------
@@ -386,9 +272,7 @@ class Engine implements ScenarioHost {
 
   async initExtraVU(): Promise<VU | null> {
     if (this.stop.signal.aborted) return null;
-    const vu = await this.newVU(this.all.length);
-    this.test.initialized = this.all.length - 1;
-    return vu;
+    return this.newPooledVU();
   }
 
   addActiveVUs(delta: number): void {
@@ -404,7 +288,7 @@ class Engine implements ScenarioHost {
   warnOnce(message: string): void {
     if (this.warned.has(message)) return;
     this.warned.add(message);
-    this.req.logger.log('warn', message);
+    this.host.logger.log('warn', message);
   }
 
   async runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean> {
@@ -419,7 +303,6 @@ class Engine implements ScenarioHost {
     state.phase = 'iteration';
     const signal = AbortSignal.any([hardStop, this.stop.signal]);
     state.signal = signal;
-    this.pipeline.beginIteration(state);
     resetCookieJar(state);
     if (!vu.hasSetupData) {
       vu.setupData = this.parseSetupData();
@@ -433,17 +316,16 @@ class Engine implements ScenarioHost {
       if (ret !== null && typeof ret === 'object' && typeof (ret as Promise<unknown>).then === 'function') {
         await raceSignal(ret as Promise<unknown>, signal);
       }
-      // As in k6, an iteration ends once the timers and sockets it started are done. Handlers
-      // can start timers and timers can open sockets, so wait until both are idle together.
+      // As in k6, an iteration ends once the timers and sockets it started are done.
       await raceSignal(whenVuAsyncIdle(state), signal);
     } catch (e) {
       if (isTestAbort(e)) {
+        this.host.logger.log('error', e.message, { source: 'abort' });
         this.endTest(ExitCode.scriptAborted, e.message);
-        this.req.logger.log('error', e.message, { source: 'abort' });
       } else if (isInterruption(e, signal)) {
         interrupted = true;
       } else {
-        this.req.logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), {
+        this.host.logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), {
           executor: scenario.config.type,
           scenario: name,
           source: 'stacktrace',
@@ -472,45 +354,28 @@ class Engine implements ScenarioHost {
     return true;
   }
 
-  // ---- test-wide control ------------------------------------------------------------
-
-  /** Ends the test early with `code`; the first reason wins. */
-  private endTest(code: ExitCodeValue, message: string): void {
-    if (this.abortReason === undefined) this.abortReason = { code, message };
-    this.stop.abort(new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message));
+  /** Scenario progress for displays. */
+  scenarioProgress(): Array<{ name: string; executor: string; progress: number; label: string }> {
+    return this.scenarios.map((s) => ({
+      name: s.config.name,
+      executor: s.config.type,
+      progress: s.progress,
+      label: s.config.description(s.segment),
+    }));
   }
+}
 
-  private checkThresholds(elapsedMs: number): void {
-    const r = this.pipeline.evaluate(elapsedMs);
-    if (r.abort.length > 0 && this.abortReason === undefined) {
-      const msg = `thresholds on metrics '${r.abort.join("', '")}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`;
-      this.req.logger.log('error', msg);
-      this.endTest(ExitCode.thresholdsHaveFailed, msg);
-    }
-  }
-
-  /** Emits the `vus` and `vus_max` gauges (k6 samples them every second). */
-  private sampleVus(): void {
-    const test = this.test;
-    this.vusSampled = true;
-    test.sink.add(test.metrics.vus, TagSet.EMPTY, test.active);
-    test.sink.add(test.metrics.vus_max, TagSet.EMPTY, test.initialized);
-  }
-
-  private progress(elapsedMs: number): EngineProgress {
-    return {
-      elapsedMs,
-      vus: this.test.active,
-      vusMax: this.test.initialized,
-      iterationsCompleted: this.test.completed,
-      iterationsInterrupted: this.test.interrupted,
-      scenarios: this.scenarios.map((s) => ({
-        name: s.config.name,
-        executor: s.config.type,
-        progress: s.progress,
-        label: s.config.description(s.segment),
-      })),
-    };
+/** Every scenario's exec function must exist: a config error (exit 104) otherwise, as in k6. */
+function checkExecFunctions(configs: readonly ExecutorConfig[], exports: Record<string, unknown>): void {
+  const problems = configs
+    .filter((c) => typeof exports[c.exec] !== 'function')
+    .map((c) =>
+      c.exec === 'default'
+        ? `scenario "${c.name}" runs the default function, but the script exports none`
+        : `scenarios.${c.name}.exec names "${c.exec}", but the script exports no function of that name`,
+    );
+  if (problems.length > 0) {
+    throw new HerdError('invalid_option', problems.join('\n'), { hint: 'export the function the scenario runs, or set its exec option' });
   }
 }
 
@@ -564,8 +429,11 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** k6's console: log lines with source=console. */
+function scriptConsole(logger: Logger): Record<string, (...args: unknown[]) => void> {
+  const fmt = (args: unknown[]): string => args.map((a) => (typeof a === 'string' ? a : safeJSON(a))).join(' ');
+  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger.log(level, fmt(args), { source: 'console' });
+  return { log: at('info'), info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') };
 }
 
 function safeJSON(v: unknown): string {

@@ -1,1 +1,1 @@
-export { runTest, type RunRequest, type RunOutcome, type EngineProgress } from './engine.js';
+export { runTest, type RunRequest, type RunOutcome, type EngineProgress } from './run-test.js';

@@ -1,4 +1,4 @@
-import type { Options } from '../config/index.js';
+import { runtimeOptions, type Options } from '../config/index.js';
 import {
   addExpectedResponseSubmetric,
   buildSummaryMetrics,
@@ -12,7 +12,6 @@ import {
 } from '../metrics/index.js';
 import type { Metric } from '../metrics/metric.js';
 import type { TagSet } from '../metrics/tags.js';
-import type { VuState } from '../runtime/vu-state.js';
 
 /** The outcome of one threshold evaluation, as the engine acts on it. */
 export interface ThresholdVerdict {
@@ -53,6 +52,8 @@ export class MetricsPipeline {
 
   /** Parses thresholds and summary stats from the consolidated options (exit 104 on errors). */
   configure(options: Options, registry: MetricRegistry): void {
+    // k6 always reports http_req_duration{expected_response:true} once there are requests.
+    if (runtimeOptions(options).systemTags.has('expected_response')) addExpectedResponseSubmetric(this.collector);
     if (options.summaryTrendStats !== undefined) {
       parseTrendStats(options.summaryTrendStats);
       this.trendStats = options.summaryTrendStats;
@@ -65,14 +66,6 @@ export class MetricsPipeline {
     }
   }
 
-  /** Adds the always-present expected_response sub-metric once a VU can make requests. */
-  beginIteration(_vu: VuState): void {
-    if (!this.expectedAdded) {
-      this.expectedAdded = true;
-      if (_vu.test.options.systemTags.has('expected_response')) addExpectedResponseSubmetric(this.collector);
-    }
-  }
-  private expectedAdded = false;
 
   /** Starts the periodic ticks. */
   startTicking(everySecond: () => void, thresholdsTick: () => void, thresholdEveryMs: number): void {

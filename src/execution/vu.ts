@@ -30,13 +30,14 @@ export class VU implements ExecutorVU {
   constructor(
     test: TestContext,
     readonly idInInstance: number,
+    idInTest: number,
     readonly globalEnv: Readonly<Record<string, string>>,
   ) {
     this.env = { ...globalEnv };
     this.state = {
       test,
       idInInstance,
-      idInTest: idInInstance,
+      idInTest,
       iteration: 0,
       phase: 'init',
       scenario: null,

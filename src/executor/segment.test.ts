@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HerdError } from '../errors/index.js';
 import { random, randomSequence } from './random-sequence.js';
-import { fullSegment, parseExecutionSegment, segmentsOfSequence } from './segment.js';
+import { fullSegment, parseExecutionSegment, segmentsOfSequence, splitSegment } from './segment.js';
 import type { ExecutionSegment } from './types.js';
 
 /** The global 1-based positions a segment's index walks through, for its first `count` elements. */
@@ -124,5 +124,35 @@ describe('execution segments', () => {
     assert.throws(() => parseExecutionSegment('1/3:1/2', '0,1/2,1'), {
       message: 'executionSegmentSequence must contain executionSegment 1/3:1/2, got "0,1/2,1"',
     });
+  });
+});
+
+describe('splitSegment', () => {
+  it('splits the whole test into parts whose shares add up to every value', () => {
+    const parts = splitSegment(parseExecutionSegment('', ''), 3);
+    assert.equal(parts.map((p) => p.toString()).join(' '), '0:1/3 1/3:2/3 2/3:1');
+    for (const v of [0, 1, 2, 5, 10, 99, 1000, 12345]) {
+      assert.equal(parts.reduce((sum, p) => sum + p.scale(v), 0), v, `value ${v}`);
+    }
+  });
+
+  it('keeps the rest of a larger sequence and cuts only the segment itself', () => {
+    const seg = parseExecutionSegment('1/2:1', '0,1/2,1');
+    const parts = splitSegment(seg, 2);
+    assert.equal(parts.map((p) => p.toString()).join(' '), '1/2:3/4 3/4:1');
+    assert.equal(parts[0]?.sequence, '0,1/2,3/4,1');
+    for (const v of [4, 8, 100]) assert.equal(parts.reduce((s, p) => s + p.scale(v), 0), seg.scale(v));
+  });
+
+  it('hands out disjoint global VU numbers to the parts', () => {
+    const parts = splitSegment(parseExecutionSegment('', ''), 2);
+    const ids = parts.flatMap((p) => {
+      const idx = p.newIndex();
+      return Array.from({ length: 5 }, () => {
+        idx.next();
+        return idx.unscaled;
+      });
+    });
+    assert.deepEqual([...ids].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });

@@ -197,6 +197,11 @@ class Segment implements ExecutionSegment {
     return new StripedIndex(this.seq.stripes[this.index] as readonly number[], this.seq.lcd);
   }
 
+  /** The sequence and position of this segment (for splitSegment). */
+  parts(): { seq: Sequence; index: number } {
+    return { seq: this.seq, index: this.index };
+  }
+
   forValue(value: number): ExecutionSegment | null {
     if (value < 1) return null;
     // Whole cycles only: every segment already gets exactly its proportion.
@@ -294,4 +299,30 @@ export function segmentsOfSequence(sequence: string): ExecutionSegment[] {
   if (cmp(points[points.length - 1] as Fraction, ONE) !== 0) points.push(ONE);
   const seq = new Sequence(points);
   return points.slice(1).map((_, i) => new Segment(seq, i));
+}
+
+/**
+ * Splits one segment into `parts` equal consecutive segments of a refined sequence: the
+ * segment's own range is cut into equal parts and the rest of its sequence is kept. This is
+ * how `herd run` gives each worker thread its own execution segment. For the whole test
+ * ([0,1]) the parts are exactly those of the sequence 0,1/N,…,1, so the workers together run
+ * exactly what one would. For a segment of a larger sequence the parts together come within
+ * the striping's rounding (±1 per value) of the segment's own share.
+ */
+export function splitSegment(segment: ExecutionSegment, parts: number): ExecutionSegment[] {
+  if (!(segment instanceof Segment)) throw new Error('splitSegment needs a segment made by this module');
+  if (!Number.isInteger(parts) || parts < 1) throw new Error(`splitSegment needs a whole number of parts, got ${parts}`);
+  if (parts === 1) return [segment];
+  const { seq, index } = segment.parts();
+  const from = seq.bounds[index] as Fraction;
+  const to = seq.bounds[index + 1] as Fraction;
+  const length = sub(to, from);
+  const cuts: Fraction[] = [];
+  for (let k = 1; k < parts; k++) {
+    // from + k·length/parts
+    cuts.push(frac(from.n * length.d * BigInt(parts) + BigInt(k) * length.n * from.d, from.d * length.d * BigInt(parts)));
+  }
+  const bounds = [...seq.bounds.slice(0, index + 1), ...cuts, ...seq.bounds.slice(index + 1)];
+  const refined = new Sequence(bounds);
+  return Array.from({ length: parts }, (_, k) => new Segment(refined, index + k));
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { SourceMapPayload } from 'node:module';
 import vm from 'node:vm';
 import { HerdError } from '../errors/index.js';
 import { bundle } from './bundle.js';
@@ -88,7 +89,30 @@ type Factory = (g: object, require: unknown, module: { exports: object }, export
  * through them. Generator processes therefore also run under Node's permission model.
  */
 export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
-  hardenHostRealm();
+  return compileScript(await prepareScript(opts));
+}
+
+/**
+ * A script bundled and transformed, not yet compiled: plain data that can cross a worker
+ * boundary or go into an archive, so every thread compiles it without bundling again.
+ */
+export interface ScriptArtifact {
+  /** esbuild's bundle and its source map (bundle → user files). */
+  readonly bundleCode: string;
+  readonly bundleMap: SourceMapPayload;
+  /** The folder esbuild resolved relative source names against. */
+  readonly workDir: string;
+  /** The transformed bundle and its source map (transformed → bundle). */
+  readonly code: string;
+  readonly map: SourceMapPayload;
+  /** Free identifiers the script reads from its per-VU global scope. */
+  readonly freeGlobals: readonly string[];
+  /** The k6 built-in modules it may import. */
+  readonly builtinModules: readonly string[];
+}
+
+/** Bundles and transforms the script at `opts.entry` (load-time errors are thrown here). */
+export async function prepareScript(opts: LoadOptions): Promise<ScriptArtifact> {
   try {
     const st = await stat(opts.entry);
     if (!st.isFile()) throw new Error('not a file');
@@ -104,15 +128,9 @@ export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
     builtinModules: opts.builtinModules,
   });
   const positions = new BundlePositions(b.code, b.map, b.workDir);
-
-  const context = vm.createContext(Object.create(null) as object, {
-    name: 'herd script',
-    codeGeneration: { strings: true, wasm: false },
-  });
-  const builtinGlobals = new Set(vm.runInContext('Object.getOwnPropertyNames(globalThis)', context) as string[]);
+  const builtinGlobals = new Set(vm.runInContext('Object.getOwnPropertyNames(globalThis)', vm.createContext()) as string[]);
   // V8 puts an inspector-only console on every context; k6's console comes from the host.
   builtinGlobals.delete('console');
-
   let transformed;
   try {
     transformed = transformBundle(b.code, { locate: (o) => positions.atOffset(o), builtinGlobals });
@@ -122,6 +140,28 @@ export async function loadScript(opts: LoadOptions): Promise<CompiledScript> {
     }
     throw e;
   }
+  return {
+    bundleCode: b.code,
+    bundleMap: b.map,
+    workDir: b.workDir,
+    code: transformed.code,
+    map: transformed.map,
+    freeGlobals: [...transformed.freeGlobals],
+    builtinModules: opts.builtinModules,
+  };
+}
+
+/** Compiles a prepared script once in a fresh sandbox context. */
+export function compileScript(artifact: ScriptArtifact): CompiledScript {
+  hardenHostRealm();
+  const opts = { builtinModules: artifact.builtinModules };
+  const positions = new BundlePositions(artifact.bundleCode, artifact.bundleMap, artifact.workDir);
+  const transformed = { code: artifact.code, map: artifact.map, freeGlobals: artifact.freeGlobals };
+  const context = vm.createContext(Object.create(null) as object, {
+    name: 'herd script',
+    codeGeneration: { strings: true, wasm: false },
+  });
+
   const stacks = new StackMapper(positions, transformed.map, BUNDLE_FILENAME);
 
   const rt = vm.runInContext(PRELUDE_SOURCE, context, { filename: 'herd:prelude' }) as Runtime;

@@ -9,7 +9,7 @@ import { urlTemplate } from './tagged-url.js';
 import { vuHttpOf } from './vu-http.js';
 
 /** k6's TLS version constants, valued as k6 reports `Response.tls_version`. */
-const TLS = { TLS_1_0: 'tls1.0', TLS_1_1: 'tls1.1', TLS_1_2: 'tls1.2', TLS_1_3: 'tls1.3' } as const;
+const TLS = { SSL_3_0: 'ssl3.0', TLS_1_0: 'tls1.0', TLS_1_1: 'tls1.1', TLS_1_2: 'tls1.2', TLS_1_3: 'tls1.3' } as const;
 
 /** k6's OCSP constants (herd reports no stapled OCSP responses, but scripts may compare with them). */
 const OCSP = {

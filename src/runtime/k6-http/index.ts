@@ -1,6 +1,7 @@
 /**
  * `k6/http` for herd: k6's HTTP API with k6's semantics (params, Response, redirects, cookie
- * jars, batch, metrics and tags) on a purpose-built HTTP/1.1 client (./client).
+ * jars, batch, metrics and tags) on a purpose-built HTTP/1.1 client (./client), which hands
+ * TLS connections whose ALPN picked h2 to node:http2 sessions; TLS options in ./tls-config.ts.
  */
 import type { VuState } from '../vu-state.js';
 import { existingVuHttp } from './vu-http.js';

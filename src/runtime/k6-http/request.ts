@@ -94,15 +94,15 @@ function successTags(f: Flow, hop: Hop, status: number, proto: string, expected:
   const h = f.h;
   const name = f.fixedName ?? hop.url.clean;
   let e = h.tagCache.get(hop.url);
-  if (e === undefined || e.vuTags !== h.vu.tags || e.callback !== f.callback || e.method !== hop.method || e.name !== name || e.tlsVersion !== tlsVersion) {
+  if (e === undefined || e.vuTags !== h.vu.tags || e.callback !== f.callback || e.method !== hop.method || e.name !== name || e.tlsVersion !== tlsVersion || e.proto !== proto) {
     if (h.tagCache.size >= MAX_TAG_CACHE) h.tagCache.clear();
-    e = { vuTags: h.vu.tags, callback: f.callback, method: hop.method, name, tlsVersion, byStatus: new Map() } satisfies TagCacheEntry;
+    e = { vuTags: h.vu.tags, callback: f.callback, method: hop.method, name, tlsVersion, proto, byStatus: new Map() } satisfies TagCacheEntry;
     h.tagCache.set(hop.url, e);
   }
   let t = e.byStatus.get(status);
-  if (t === undefined || proto !== 'HTTP/1.1') {
+  if (t === undefined) {
     t = hopTags(f, hop, status, proto, expected, statusErrorCode(status), '', tlsVersion, false);
-    if (proto === 'HTTP/1.1') e.byStatus.set(status, t);
+    e.byStatus.set(status, t);
   }
   const user = f.params.tags;
   for (let i = 0; i < user.length; i++) {
@@ -190,6 +190,7 @@ function requestInfo(res: HttpResponse, hop: Hop, headers: Record<string, string
 export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown): Promise<HttpResponse> {
   const vu = h.vu;
   const opts = vu.test.options;
+  if (h.test.options !== opts || h.test.exported !== vu.test.exportedOptions) h.refresh();
   const params = parseParams(paramsArg);
   const method = typeof methodArg === 'string' && KNOWN_METHODS.has(methodArg) ? methodArg : String(methodArg).toUpperCase();
   let fixedName: string | null = null;
@@ -295,7 +296,7 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
       return failure(f, res, err);
     }
     const status = ex.status;
-    const proto = ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    const proto = ex.httpMajor === 2 ? 'HTTP/2.0' : ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     const expected = f.callback === null ? null : f.callback.matches(status);
     const statusCode = statusErrorCode(status);
     emitHopSamples(vu, successTags(f, hop, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);

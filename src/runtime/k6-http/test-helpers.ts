@@ -65,7 +65,7 @@ export function fakeTest(options: Options = {}): TestContext & { sink: Recording
     abortTest(reason: string): never {
       throw new Error(`test aborted: ${reason}`);
     },
-    exportedOptions: {},
+    exportedOptions: Object.freeze(JSON.parse(JSON.stringify(options)) as Record<string, unknown>),
     scriptArrayBuffer: (bytes: Uint8Array) => new Uint8Array(bytes).buffer,
     shared: new Map(),
     vusInitialized: () => 1,
@@ -124,6 +124,7 @@ export interface Res {
   remote_ip: string;
   remote_port: number;
   tls_version: string;
+  tls_cipher_suite: string;
   request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> };
   json(selector?: string): unknown;
 }

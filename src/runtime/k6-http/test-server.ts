@@ -4,7 +4,13 @@
  * hanging requests, repeated headers, cookie attributes, raw byte-exact answers, HTTPS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSecureServer, type SecureServerOptions } from 'node:http2';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
 
@@ -55,6 +61,21 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     case '/close':
       res.setHeader('Connection', 'close');
       res.end('bye');
+      return;
+    case '/version':
+      res.end(req.httpVersion);
+      return;
+    case '/peer': {
+      const sock = req.socket as Partial<TLSSocket>;
+      const cn = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate().subject?.CN : undefined;
+      res.end(cn ?? '');
+      return;
+    }
+    case '/set-cookie':
+      res.statusCode = 302;
+      res.setHeader('Set-Cookie', 'h2=yes; Path=/');
+      res.setHeader('Location', '/echo');
+      res.end();
       return;
     case '/hang':
       return;
@@ -125,9 +146,9 @@ export function startFixture(): Promise<Fixture> {
   return listen(server, 'http');
 }
 
-/** Starts an HTTPS fixture server with the given PEM key and certificate. */
-export function startHttpsFixture(key: string, cert: string): Promise<Fixture> {
-  const server = createHttpsServer({ key, cert }, (req, res) => {
+/** Starts an HTTPS (HTTP/1.1 only) fixture server with the given PEM key and certificate. */
+export function startHttpsFixture(key: string, cert: string, extra: HttpsServerOptions = {}): Promise<Fixture> {
+  const server = createHttpsServer({ ...extra, key, cert }, (req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
   return listen(server, 'https');
@@ -149,4 +170,37 @@ export function startRawServer(reply: (head: string) => Buffer | string, close: 
     socket.on('error', () => socket.destroy());
   });
   return listen(server, 'http');
+}
+
+/** Starts an HTTP/2 fixture server (TLS, ALPN h2 with HTTP/1.1 fallback) on the same routes. */
+export function startH2Fixture(key: string, cert: string, extra: SecureServerOptions = {}): Promise<Fixture> {
+  const server = createSecureServer({ ...extra, key, cert, allowHTTP1: true }, (req, res) => {
+    // The compatibility API mirrors node:http's closely enough for these routes.
+    handle(req as unknown as IncomingMessage, res as unknown as ServerResponse).catch(() => res.stream?.close());
+  });
+  server.on('sessionError', () => undefined);
+  return listen(server as unknown as Server, 'https');
+}
+
+/** A self-signed certificate and its key (PEM), valid for localhost and 127.0.0.1. */
+export interface TestCert {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/** Makes a self-signed certificate with the openssl CLI (`cn` as subject); null when openssl is missing. */
+export function makeCert(cn = 'localhost'): TestCert | null {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-tls-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`,
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -3,6 +3,7 @@ import { ConnectionPool, DnsCache, type Exchange, type ExchangeObserver } from '
 import { CookieJar } from './cookie-jar.js';
 import { DEFAULT_EXPECTED, type ExpectedStatuses } from './expected-statuses.js';
 import { HostRules } from './host-rules.js';
+import { TlsConfig } from './tls-config.js';
 import type { TagSet } from '../../metrics/tags.js';
 
 /**
@@ -15,6 +16,7 @@ export interface TagCacheEntry {
   readonly method: string;
   readonly name: string;
   readonly tlsVersion: string;
+  readonly proto: string;
   readonly byStatus: Map<number, TagSet>;
 }
 
@@ -34,13 +36,26 @@ export interface SystemTagFlags {
   readonly expected_response: boolean;
 }
 
-/** k6/http's per-test state (the module root): DNS cache, compiled host rules, tag switches. */
+/**
+ * k6/http's per-test state (the module root): DNS cache, compiled host rules, tag switches and
+ * TLS settings. It is made from the options the test has when it is made; the engine replaces
+ * the options once the first init run has read the script's (see `testHttpOf`).
+ */
 export class TestHttp {
-  readonly dns = new DnsCache();
+  readonly dns: DnsCache;
   readonly rules: HostRules;
   readonly sys: SystemTagFlags;
+  readonly tls: TlsConfig;
+  /** The options objects this state was made from. */
+  readonly options: TestContext['options'];
+  readonly exported: TestContext['exportedOptions'];
 
-  constructor(test: TestContext) {
+  constructor(test: TestContext, dns: DnsCache = new DnsCache()) {
+    this.options = test.options;
+    this.exported = test.exportedOptions;
+    // Validated before anything else is built: invalid TLS options fail the test at init.
+    this.tls = new TlsConfig(test.exportedOptions);
+    this.dns = dns;
     this.rules = new HostRules(test.options);
     const s = test.options.systemTags;
     this.sys = {
@@ -60,6 +75,8 @@ export class TestHttp {
 /** k6/http's per-VU state: connections, cookie jar, response callback. */
 export class VuHttp implements ExchangeObserver {
   readonly pool: ConnectionPool;
+  /** The test's k6/http state; replaced when the engine consolidates the options (see `refresh`). */
+  test: TestHttp;
   readonly jar = new CookieJar();
   /** Set by http.setResponseCallback; null disables http_req_failed and expected_response. */
   responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
@@ -72,9 +89,21 @@ export class VuHttp implements ExchangeObserver {
 
   constructor(
     readonly vu: VuState,
-    readonly test: TestHttp,
+    test: TestHttp,
   ) {
-    this.pool = new ConnectionPool(test.dns);
+    this.test = test;
+    this.pool = new ConnectionPool(test.dns, test.tls);
+  }
+
+  /**
+   * Picks up the test's current k6/http state when the options changed since this VU made
+   * its own (the first VU is initialized before the script's options are consolidated and
+   * then runs setup and teardown). One identity check per request.
+   */
+  refresh(): void {
+    const t = testHttpOf(this.vu.test);
+    this.test = t;
+    this.pool.tls = t.tls;
   }
 
   /**
@@ -112,16 +141,23 @@ export class VuHttp implements ExchangeObserver {
   }
 }
 
+/**
+ * The test's k6/http state, kept in `test.shared` and rebuilt (keeping the DNS cache) when the
+ * test's options objects were replaced. Invalid TLS options throw HerdError('invalid_option').
+ */
+export function testHttpOf(test: TestContext): TestHttp {
+  const t = test.shared.get(TEST_KEY) as TestHttp | undefined;
+  if (t !== undefined && t.options === test.options && t.exported === test.exportedOptions) return t;
+  const fresh = new TestHttp(test, t?.dns);
+  test.shared.set(TEST_KEY, fresh);
+  return fresh;
+}
+
 /** The VU's k6/http state, made on first use and kept in `vu.local`. */
 export function vuHttpOf(vu: VuState): VuHttp {
   let h = vu.local.get(VU_KEY) as VuHttp | undefined;
   if (h === undefined) {
-    let t = vu.test.shared.get(TEST_KEY) as TestHttp | undefined;
-    if (t === undefined) {
-      t = new TestHttp(vu.test);
-      vu.test.shared.set(TEST_KEY, t);
-    }
-    h = new VuHttp(vu, t);
+    h = new VuHttp(vu, testHttpOf(vu.test));
     vu.local.set(VU_KEY, h);
   }
   return h;

@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Exchange } from './exchange.js';
+import { H2Session } from './h2-session.js';
 import type { ConnectionPool } from './pool.js';
 import { ResponseParser } from './response-parser.js';
 import { RequestError, K6ErrorCode, classifyError, type FailurePhase } from './request-error.js';
@@ -24,6 +25,9 @@ export interface ConnectTarget {
   readonly servername: string;
   readonly rejectUnauthorized: boolean;
 }
+
+/** Offered on every TLS connection; the server picks, and HTTP/1.1 servers ignore it or pick http/1.1. */
+const ALPN = ['h2', 'http/1.1'];
 
 /**
  * One HTTP/1.1 connection (TCP, optionally TLS) carrying one exchange at a time.
@@ -55,6 +59,8 @@ export class Connection {
   private ex: Exchange | null = null;
   private readonly addr: string;
   private readonly servername: string;
+  /** Handlers kept to unbind them when the socket goes to an HTTP/2 session (TLS only). */
+  private readonly handlers: { end: () => void; error: (e: Error) => void; close: () => void } | null = null;
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -77,18 +83,24 @@ export class Connection {
         socket: this.raw,
         servername: isIP(target.servername) === 0 ? target.servername : undefined,
         rejectUnauthorized: target.rejectUnauthorized,
-        ALPNProtocols: ['http/1.1'],
+        ALPNProtocols: ALPN,
+        secureContext: pool.tls.contextFor(target.servername),
       });
       sock.on('secureConnect', this.onSecureConnect.bind(this));
       this.raw.on('error', onError);
       this.socket = sock;
+      // 'data' is bound once ALPN chose HTTP/1.1: bytes must not flow before an HTTP/2 session may take the socket.
+      this.handlers = { end: this.onEnd.bind(this), error: onError, close: this.onClose.bind(this) };
+      sock.on('end', this.handlers.end);
+      sock.on('error', onError);
+      sock.on('close', this.handlers.close);
     } else {
       this.socket = this.raw;
+      this.socket.on('data', this.onData.bind(this));
+      this.socket.on('end', this.onEnd.bind(this));
+      this.socket.on('error', onError);
+      this.socket.on('close', this.onClose.bind(this));
     }
-    this.socket.on('data', this.onData.bind(this));
-    this.socket.on('end', this.onEnd.bind(this));
-    this.socket.on('error', onError);
-    this.socket.on('close', this.onClose.bind(this));
     this.onWritten = this.onWritten.bind(this);
     pool.opened(this);
     this.parser.begin(first.req.method === 'HEAD', first.req.keepBody);
@@ -142,7 +154,41 @@ export class Connection {
     this.tlsCipher = sock.getCipher()?.standardName ?? '';
     const ex = this.ex;
     if (ex !== null) ex.times.tlsEnd = performance.now();
+    if (sock.alpnProtocol === 'h2') {
+      this.handOff(sock);
+      return;
+    }
+    sock.on('data', this.onData.bind(this));
     this.onReady();
+  }
+
+  /** The server chose HTTP/2: an H2Session takes over the socket and the waiting exchange. */
+  private handOff(sock: TLSSocket): void {
+    const ex = this.ex;
+    this.ex = null;
+    const hs = this.handlers;
+    if (hs !== null) {
+      sock.off('end', hs.end);
+      sock.off('error', hs.error);
+      sock.off('close', hs.close);
+      this.raw.off('error', hs.error);
+    }
+    // The pool forgets this connection; the socket now belongs to the session.
+    this.dead = true;
+    this.pool.closed(this);
+    if (ex === null) {
+      sock.destroy();
+      return;
+    }
+    new H2Session(this.pool, {
+      key: this.key,
+      remoteIp: this.remoteIp,
+      remotePort: this.remotePort,
+      tlsVersion: this.tlsVersion,
+      tlsCipher: this.tlsCipher,
+      servername: this.servername,
+      addr: this.addr,
+    }, sock, this.raw, ex);
   }
 
   private onReady(): void {

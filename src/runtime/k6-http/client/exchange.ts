@@ -29,6 +29,16 @@ export interface ClientRequest {
   readonly poolKey: string;
 }
 
+/** What carries an exchange: an HTTP/1.1 connection, or a stream of an HTTP/2 session. */
+export interface Carrier {
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  readonly tlsVersion: string;
+  readonly tlsCipher: string;
+  /** Drops the exchange (it failed, timed out or was aborted). Safe to call twice. */
+  abandon(): void;
+}
+
 /** Errors on a reused connection before any response byte mean the server closed it meanwhile. */
 const RETRYABLE = new Set<number>([K6ErrorCode.generic, K6ErrorCode.resetByPeer, K6ErrorCode.brokenPipe]);
 
@@ -52,6 +62,8 @@ export class Exchange {
   /** Outcome; status 0 when `error` is set. */
   status = 0;
   reason = '';
+  /** 2 for HTTP/2 (res.proto 'HTTP/2.0'), else 1. */
+  httpMajor = 1;
   httpMinor = 1;
   /** Response headers, flattened [name, value, …], as received. */
   headers: string[] = [];
@@ -73,7 +85,7 @@ export class Exchange {
   readMark = 0;
   writeMark = 0;
 
-  private conn: Connection | null = null;
+  private conn: Carrier | null = null;
   private reused = false;
   private retried = false;
   private settled = false;
@@ -106,7 +118,7 @@ export class Exchange {
   }
 
   /** Called by the connection when it takes this exchange. */
-  attached(conn: Connection): void {
+  attached(conn: Carrier): void {
     this.conn = conn;
     this.remoteIp = conn.remoteIp;
     this.remotePort = conn.remotePort;
@@ -123,6 +135,21 @@ export class Exchange {
     this.contentEncoding = p.contentEncoding;
     this.body = this.req.keepBody && p.body.length > 0 ? (p.body.length === 1 ? (p.body[0] as Buffer) : Buffer.concat(p.body, p.bodyLength)) : null;
     if (this.req.keepBody && this.body === null) this.body = EMPTY;
+    this.count(bytesRead, bytesWritten);
+    this.settle();
+  }
+
+  /** Called by an HTTP/2 stream when its response is complete; `body` holds the kept chunks. */
+  completedH2(status: number, reason: string, headers: string[], contentEncoding: string, body: Buffer[], bodyLength: number, bytesRead: number, bytesWritten: number): void {
+    if (this.settled) return;
+    this.times.end = performance.now();
+    this.httpMajor = 2;
+    this.httpMinor = 0;
+    this.status = status;
+    this.reason = reason;
+    this.headers = headers;
+    this.contentEncoding = contentEncoding;
+    this.body = this.req.keepBody ? (body.length === 0 ? EMPTY : body.length === 1 ? (body[0] as Buffer) : Buffer.concat(body, bodyLength)) : null;
     this.count(bytesRead, bytesWritten);
     this.settle();
   }
@@ -186,6 +213,14 @@ export class Exchange {
         this.reused = true;
         c.assign(this);
         return;
+      }
+      if (this.req.tls) {
+        const s = this.pool.h2For(key);
+        if (s !== undefined) {
+          this.reused = true;
+          s.request(this);
+          return;
+        }
       }
     }
     this.openNew();

@@ -1,5 +1,20 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Connection } from './connection.js';
 import type { DnsCache } from './dns-cache.js';
+import type { H2Session } from './h2-session.js';
+
+/** Where TLS connections get their context (versions, ciphers, client certificate) from. */
+export interface TlsPolicy {
+  /** The context for a connection whose SNI / certificate name is `servername`. */
+  contextFor(servername: string): SecureContext;
+}
+
+let defaultContext: SecureContext | null = null;
+
+/** Node's defaults, one context shared by every connection instead of one built per connection. */
+export const DEFAULT_TLS: TlsPolicy = {
+  contextFor: () => (defaultContext ??= createSecureContext()),
+};
 
 /**
  * One VU's connections: idle keep-alive connections per origin, and every open one so that
@@ -9,11 +24,45 @@ import type { DnsCache } from './dns-cache.js';
 export class ConnectionPool {
   private readonly idle = new Map<string, Connection[]>();
   private readonly open = new Set<Connection>();
+  /** The HTTP/2 session to reuse per origin (k6 keeps one transport per VU). */
+  private readonly h2 = new Map<string, H2Session>();
+  /** Every open HTTP/2 session, shared or not. */
+  private readonly h2Open = new Set<H2Session>();
 
   constructor(
     /** The test's DNS cache, shared by every VU. */
     readonly dns: DnsCache,
+    /** TLS settings of the test (tlsVersion, tlsCipherSuites, tlsAuth). */
+    public tls: TlsPolicy = DEFAULT_TLS,
   ) {}
+
+  /** The live HTTP/2 session to `key`, if the origin negotiated h2 before. */
+  h2For(key: string): H2Session | undefined {
+    if (this.h2.size === 0) return undefined;
+    const s = this.h2.get(key);
+    if (s === undefined) return undefined;
+    if (!s.usable) {
+      this.h2.delete(key);
+      return undefined;
+    }
+    return s;
+  }
+
+  /** Records a new HTTP/2 session; returns whether it became the one reused for its origin. */
+  h2Opened(s: H2Session, share: boolean): boolean {
+    this.h2Open.add(s);
+    if (!share) return false;
+    const cur = this.h2.get(s.key);
+    if (cur !== undefined && cur.usable) return false;
+    this.h2.set(s.key, s);
+    return true;
+  }
+
+  /** Forgets an HTTP/2 session that closed or may take no more streams. */
+  h2Closed(s: H2Session, closed: boolean): void {
+    if (closed) this.h2Open.delete(s);
+    if (this.h2.get(s.key) === s) this.h2.delete(s.key);
+  }
 
   /** An idle live connection to `key`, taken out of the pool, if there is one. */
   takeIdle(key: string): Connection | undefined {
@@ -56,14 +105,17 @@ export class ConnectionPool {
 
   /** Number of open connections (for tests and diagnostics). */
   get size(): number {
-    return this.open.size;
+    return this.open.size + this.h2Open.size;
   }
 
   /** Closes every connection now; in-flight requests on them fail. Safe to call twice. */
   destroyAll(): void {
     for (const c of [...this.open]) c.destroy();
+    for (const s of [...this.h2Open]) s.destroy();
     this.open.clear();
     this.idle.clear();
+    this.h2Open.clear();
+    this.h2.clear();
   }
 
   /** Closes the idle connections only (between iterations, for noVUConnectionReuse). */
@@ -73,6 +125,9 @@ export class ConnectionPool {
         c.idle = false;
         c.destroy();
       }
+    }
+    if (this.h2Open.size > 0) {
+      for (const s of [...this.h2Open]) if (s.idleNow) s.destroy();
     }
   }
 }
