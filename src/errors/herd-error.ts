@@ -21,6 +21,13 @@ export const errorCodes = {
   external_abort: ExitCode.externalAbort,
   thresholds_failed: ExitCode.thresholdsHaveFailed,
   internal: ExitCode.genericEngine,
+  // The control plane (cloud/runs, cloud/store). A CLI run ends with these only through a bug
+  // or a lost race, so they map to k6's generic engine error.
+  invalid_transition: ExitCode.genericEngine,
+  status_conflict: ExitCode.genericEngine,
+  store_failure: ExitCode.genericEngine,
+  // A cloud command named a test, run or archive its organization cannot see.
+  not_found: ExitCode.cloudTestRunFailed,
 } as const satisfies Record<string, ExitCodeValue>;
 
 /** A stable, machine-readable error code. */

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { ExitCode, HerdError, type ExitCodeValue } from '../errors/index.js';
-import { splitSegment } from '../executor/index.js';
 import type { ExecutionSegment } from '../executor/types.js';
 import { TagSet, type GroupNode, type MetricsBatch } from '../metrics/index.js';
 import type { ScriptArtifact } from '../script/index.js';
@@ -45,15 +44,16 @@ export class Coordinator {
 
   /** Starts the workers and waits until each has initialized its VUs; false when one failed. */
   async initWorkers(): Promise<boolean> {
-    const parts = splitSegment(this.segment, this.workers);
-    for (const part of parts) {
+    for (let part = 0; part < this.workers; part++) {
       const init: WorkerInit = {
         artifact: this.artifact,
         entry: this.req.entry,
         env: this.req.env,
         options: JSON.parse(JSON.stringify(this.engine.options)) as Record<string, unknown>,
-        segment: part.toString(),
-        sequence: part.sequence,
+        segment: this.segment.toString(),
+        sequence: this.segment.sequence,
+        part,
+        parts: this.workers,
         sharedArrays: this.sharedArrays,
         forwardSamples: this.req.outputs.length > 0,
       };

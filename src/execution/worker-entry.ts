@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runtimeOptions, type Options } from '../config/index.js';
 import { HerdError, isHerdError } from '../errors/index.js';
-import { parseExecutionSegment } from '../executor/index.js';
+import { parseExecutionSegment, workerSegment } from '../executor/index.js';
 import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, type Metric, type SampleSink, type TagSet } from '../metrics/index.js';
 import { restoreSharedArray } from '../runtime/k6-data/index.js';
 import type { Logger } from '../runtime/vu-state.js';
@@ -58,7 +58,7 @@ async function main(init: WorkerInit): Promise<void> {
   });
 
   const first = await engine.initFirst();
-  engine.configure(options, parseExecutionSegment(init.segment, init.sequence), first.exports);
+  engine.configure(options, workerSegment(parseExecutionSegment(init.segment, init.sequence), init.part, init.parts), first.exports);
   await engine.initPool();
   const start = await new Promise<Extract<ToWorker, { type: 'start' }>>((resolve) => {
     const onStart = (m: ToWorker): void => {

@@ -19,9 +19,12 @@ export interface WorkerInit {
   readonly env: Readonly<Record<string, string>>;
   /** The consolidated options, as plain JSON (durations in ms). */
   readonly options: Record<string, unknown>;
-  /** This worker's execution segment and its sequence, as k6 writes them. */
+  /** The instance's execution segment and sequence, as k6 writes them ('' for the whole test). */
   readonly segment: string;
   readonly sequence: string;
+  /** This worker's part of the instance's segment: part `part` (0-based) of `parts`. */
+  readonly part: number;
+  readonly parts: number;
   /** SharedArray data made once by the coordinator's init run. */
   readonly sharedArrays: ReadonlyArray<{ readonly name: string; readonly json: string }>;
   /** Whether raw samples must be forwarded (JSON/CSV outputs are on). */

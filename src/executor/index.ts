@@ -15,7 +15,7 @@ export type {
 export type { ExecutorDefinition, ScenarioParse } from './definition.js';
 export { executors, parseScenarios } from './registry.js';
 export { DEFAULT_SCENARIO_NAME, deriveScenarios, type ShortcutOptions } from './shortcuts.js';
-export { fullSegment, parseExecutionSegment, segmentsOfSequence, splitSegment } from './segment.js';
+export { fullSegment, parseExecutionSegment, segmentsOfSequence, splitSegment, workerSegment } from './segment.js';
 export { PerVUIterationsConfig, perVUIterations, perVUIterationsSchema, type PerVUIterationsOptions } from './per-vu-iterations.js';
 export { SharedIterationsConfig, sharedIterations, sharedIterationsSchema, type SharedIterationsOptions } from './shared-iterations.js';
 export { ConstantVUsConfig, constantVUs, constantVUsSchema, type ConstantVUsOptions } from './constant-vus.js';

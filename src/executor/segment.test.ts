@@ -136,12 +136,11 @@ describe('splitSegment', () => {
     }
   });
 
-  it('keeps the rest of a larger sequence and cuts only the segment itself', () => {
+  it('splits a segment of a larger sequence so that its parts add up to its own share', () => {
     const seg = parseExecutionSegment('1/2:1', '0,1/2,1');
     const parts = splitSegment(seg, 2);
-    assert.equal(parts.map((p) => p.toString()).join(' '), '1/2:3/4 3/4:1');
-    assert.equal(parts[0]?.sequence, '0,1/2,3/4,1');
-    for (const v of [4, 8, 100]) assert.equal(parts.reduce((s, p) => s + p.scale(v), 0), seg.scale(v));
+    assert.equal(parts.map((p) => p.toString()).join(' '), '0:1/2 of 1/2:1 1/2:1 of 1/2:1');
+    for (let v = 0; v < 200; v++) assert.equal(parts.reduce((s, p) => s + p.scale(v), 0), seg.scale(v), `value ${v}`);
   });
 
   it('hands out disjoint global VU numbers to the parts', () => {
@@ -154,5 +153,36 @@ describe('splitSegment', () => {
       });
     });
     assert.deepEqual([...ids].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('worker parts of an instance segment', () => {
+  it('add up to the instance for every value, segment and re-cut, and use disjoint positions', () => {
+    const rnd = random(7);
+    for (let round = 0; round < 30; round++) {
+      const seq = randomSequence(rnd);
+      for (const seg of segmentsOfSequence(seq)) {
+        const parts = splitSegment(seg, 1 + Math.floor(rnd() * 4));
+        for (const v of [1, 2, 3, 7, 10, 33, 100, 1001]) {
+          assert.equal(parts.reduce((s, p) => s + p.scale(v), 0), seg.scale(v), `${seq} ${seg.toString()} value ${v}`);
+          const recut = parts.map((p) => p.forValue(v));
+          const whole = seg.forValue(v);
+          if (whole !== null) {
+            for (const iters of [5, 50, 999]) {
+              assert.equal(recut.reduce((s, p) => s + (p?.scale(iters) ?? 0), 0), whole.scale(iters), `${seq} ${seg.toString()} re-cut ${v} iterations ${iters}`);
+            }
+          }
+        }
+        const seen = new Set<number>();
+        for (const p of parts) {
+          const idx = p.newIndex();
+          for (let i = 0; i < 20; i++) {
+            idx.next();
+            assert.ok(!seen.has(idx.unscaled), `position ${idx.unscaled} used twice`);
+            seen.add(idx.unscaled);
+          }
+        }
+      }
+    }
   });
 });

@@ -197,11 +197,6 @@ class Segment implements ExecutionSegment {
     return new StripedIndex(this.seq.stripes[this.index] as readonly number[], this.seq.lcd);
   }
 
-  /** The sequence and position of this segment (for splitSegment). */
-  parts(): { seq: Sequence; index: number } {
-    return { seq: this.seq, index: this.index };
-  }
-
   forValue(value: number): ExecutionSegment | null {
     if (value < 1) return null;
     // Whole cycles only: every segment already gets exactly its proportion.
@@ -302,27 +297,111 @@ export function segmentsOfSequence(sequence: string): ExecutionSegment[] {
 }
 
 /**
- * Splits one segment into `parts` equal consecutive segments of a refined sequence: the
- * segment's own range is cut into equal parts and the rest of its sequence is kept. This is
- * how `herd run` gives each worker thread its own execution segment. For the whole test
- * ([0,1]) the parts are exactly those of the sequence 0,1/N,…,1, so the workers together run
- * exactly what one would. For a segment of a larger sequence the parts together come within
- * the striping's rounding (±1 per value) of the segment's own share.
+ * A part of a part: `inner` (a segment of an evenly split sequence 0,1/N,…,1) applied to what
+ * `outer` (this instance's segment) gets. Any value is first scaled by the outer segment, then
+ * that share is split among the inner parts, so the N parts of one instance always add up to
+ * exactly the instance's share — which re-cutting the sequence cannot promise, since striping
+ * rounds each part on its own. Global positions (VU numbers, iteration numbers) are the outer
+ * segment's positions picked by the inner index, so parts never share one.
+ */
+class NestedSegment implements ExecutionSegment {
+  readonly from: number;
+  readonly to: number;
+  readonly sequence: string;
+
+  constructor(
+    private readonly outer: ExecutionSegment,
+    private readonly inner: ExecutionSegment,
+  ) {
+    const width = outer.to - outer.from;
+    this.from = outer.from + inner.from * width;
+    this.to = outer.from + inner.to * width;
+    this.sequence = outer.sequence;
+  }
+
+  scale(value: number): number {
+    return this.inner.scale(this.outer.scale(value));
+  }
+
+  scaleRate(value: number): number {
+    return this.inner.scaleRate(this.outer.scaleRate(value));
+  }
+
+  toString(): string {
+    return `${this.inner.toString()} of ${this.outer.toString()}`;
+  }
+
+  newIndex(): SegmentedIndex {
+    return new NestedIndex(this.outer, this.inner.newIndex());
+  }
+
+  forValue(value: number): ExecutionSegment | null {
+    const outer = this.outer.forValue(value);
+    if (outer === null) return null;
+    const inner = this.inner.forValue(this.outer.scale(value));
+    return inner === null ? null : new NestedSegment(outer, inner);
+  }
+}
+
+/** Walks the outer segment's elements that the inner index picks. */
+class NestedIndex implements SegmentedIndex {
+  private readonly outerIndex: SegmentedIndex;
+
+  constructor(
+    private readonly outer: ExecutionSegment,
+    private readonly innerIndex: SegmentedIndex,
+  ) {
+    this.outerIndex = outer.newIndex();
+  }
+
+  get scaled(): number {
+    return this.innerIndex.scaled;
+  }
+
+  get unscaled(): number {
+    return this.innerIndex.unscaled === 0 ? 0 : this.outerIndex.unscaled;
+  }
+
+  next(): void {
+    this.innerIndex.next();
+    this.sync();
+  }
+
+  prev(): void {
+    this.innerIndex.prev();
+    this.sync();
+  }
+
+  goTo(value: number): void {
+    const probe = this.outer.newIndex();
+    probe.goTo(value);
+    this.innerIndex.goTo(probe.scaled);
+    this.sync();
+  }
+
+  /** Moves the outer index to the element the inner index points at. */
+  private sync(): void {
+    const want = this.innerIndex.unscaled;
+    while (this.outerIndex.scaled < want) this.outerIndex.next();
+    while (this.outerIndex.scaled > want) this.outerIndex.prev();
+  }
+}
+
+/**
+ * Splits this instance's segment into `parts` parts for its worker threads: part k gets the
+ * k-th share of whatever the instance gets, so the parts add up to the instance exactly.
  */
 export function splitSegment(segment: ExecutionSegment, parts: number): ExecutionSegment[] {
-  if (!(segment instanceof Segment)) throw new Error('splitSegment needs a segment made by this module');
   if (!Number.isInteger(parts) || parts < 1) throw new Error(`splitSegment needs a whole number of parts, got ${parts}`);
   if (parts === 1) return [segment];
-  const { seq, index } = segment.parts();
-  const from = seq.bounds[index] as Fraction;
-  const to = seq.bounds[index + 1] as Fraction;
-  const length = sub(to, from);
-  const cuts: Fraction[] = [];
-  for (let k = 1; k < parts; k++) {
-    // from + k·length/parts
-    cuts.push(frac(from.n * length.d * BigInt(parts) + BigInt(k) * length.n * from.d, from.d * length.d * BigInt(parts)));
-  }
-  const bounds = [...seq.bounds.slice(0, index + 1), ...cuts, ...seq.bounds.slice(index + 1)];
-  const refined = new Sequence(bounds);
-  return Array.from({ length: parts }, (_, k) => new Segment(refined, index + k));
+  const evenly = segmentsOfSequence(Array.from({ length: parts + 1 }, (_, k) => (k === 0 ? '0' : k === parts ? '1' : `${k}/${parts}`)).join(','));
+  return evenly.map((inner) => (segment.sequence === '0,1' ? inner : new NestedSegment(segment, inner)));
+}
+
+/** The segment a worker thread runs: part `part` of `parts` of this instance's segment. */
+export function workerSegment(segment: ExecutionSegment, part: number, parts: number): ExecutionSegment {
+  const all = splitSegment(segment, parts);
+  const chosen = all[part];
+  if (chosen === undefined) throw new Error(`worker part ${part} is not one of ${parts}`);
+  return chosen;
 }

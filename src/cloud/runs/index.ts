@@ -1,0 +1,7 @@
+// The test-run lifecycle: status machine, limits and usage accounting (ARCHITECTURE.md §5).
+export { transition, canTransition, ruleFor, createdChange, transitionTable, type TransitionRule } from './status-machine.js';
+export {
+  defaultLimits, checkVus, checkDuration, checkArchiveSize, checkGroups, checkMetricSeries, checkVuHourCap, checkStaticLimits,
+  type LimitViolation, type StaticRunFacts,
+} from './limits.js';
+export { countsTowardUsage, runVuHours, estimateVuHours, usageMonth, type RunUsageFacts } from './usage.js';
