@@ -33,3 +33,7 @@ export {
   type UsageMonth, type UsageQuery, type RunUsage, type Usage,
 } from './usage.js';
 export { agentSchema, loadZoneSchema, type Agent, type LoadZone } from './agent.js';
+export {
+  errorPayloadSchema, metricsBatchSchema, groupNodeSchema, agentCountsSchema, controlToAgentSchema, agentToControlSchema,
+  type ControlToAgent, type AgentToControl, type GroupNodeJSON,
+} from './agent-messages.js';

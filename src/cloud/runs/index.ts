@@ -5,3 +5,4 @@ export {
   type LimitViolation, type StaticRunFacts,
 } from './limits.js';
 export { countsTowardUsage, runVuHours, estimateVuHours, usageMonth, type RunUsageFacts } from './usage.js';
+export type { RunService, RunEvent, SubmitRun, MetricPoint } from './service.js';

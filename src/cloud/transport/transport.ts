@@ -1,0 +1,26 @@
+import type { AgentToControl, ControlToAgent } from '../../protocol/agent-messages.js';
+import type { AgentId } from '../../protocol/ids.js';
+
+/**
+ * How the control plane talks to load generators. Implementations: in-process (tests, and
+ * agents in this process), IPC to the embedded agent's child process, and NATS (many machines).
+ * All pass one shared contract suite. Delivery is at-least-once at best: receivers must accept
+ * repeats (metric batches carry sequence numbers for that).
+ */
+export interface ControlPlaneTransport {
+  /** Called for every message from any agent. */
+  onMessage(handler: (message: AgentToControl) => void): void;
+  /** Called when the link to an agent is known to be lost (e.g. its process exited). */
+  onDisconnect(handler: (agentId: AgentId, why: string) => void): void;
+  /** Sends to one agent; dropped silently when it is not connected (the scheduler's timeouts decide). */
+  send(agentId: AgentId, message: ControlToAgent): void;
+  /** Closes the transport (safe to call twice). */
+  close(): Promise<void>;
+}
+
+/** How an agent talks to the control plane. */
+export interface AgentTransport {
+  onMessage(handler: (message: ControlToAgent) => void): void;
+  send(message: AgentToControl): void;
+  close(): Promise<void>;
+}
