@@ -8,6 +8,7 @@ import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.j
 import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeVuSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
 import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
+import type { Metric } from '../metrics/index.js';
 import type { CompiledScript } from '../script/index.js';
 import { describeScriptError, initError, isInterruption, isTestAbort } from './errors.js';
 import { createBuiltinModules } from './modules.js';
@@ -23,6 +24,13 @@ export interface EngineHost {
   /** The script's path: open() without a caller folder resolves against its folder. */
   readonly entry: string;
   readonly logger: Logger;
+  /**
+   * Where open() reads files: the disk by default; an agent reads the files packed in the
+   * run's archive. Undefined means "not there".
+   */
+  readFile?(resolvedPath: string): Uint8Array | undefined;
+  /** Told about every file open() read (the CLI packs them into the run's archive). */
+  onFileRead?(resolvedPath: string, bytes: Uint8Array): void;
   /** Called once, the first time the test is ended early (abort, interrupt, setup failure). */
   onEnd?(code: ExitCodeValue, message: string): void;
 }
@@ -198,22 +206,35 @@ export class Engine implements ScenarioHost {
     return vu;
   }
 
+  private readFile(file: string, resolved: string): Uint8Array {
+    if (this.host.readFile !== undefined) {
+      const packed = this.host.readFile(resolved);
+      if (packed === undefined) {
+        throw new HerdError('script_exception', `open("${file}"): ${resolved} is not in the run's archive`, {
+          hint: 'files are packed when the init code reads them with open() on your machine; read every file at the top level of the script',
+        });
+      }
+      return packed;
+    }
+    try {
+      return readFileSync(resolved);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new HerdError('script_exception', `open("${file}"): ${code === 'ENOENT' ? 'no such file' : String(code)} at ${resolved}`, {
+        hint: 'paths given to open() are relative to the script that calls it',
+      });
+    }
+  }
+
   /** k6's open(): text or binary ('b'), relative to the calling script's folder, read once. */
   private open(file: string, mode: string | undefined, baseDir: string | undefined): string | ArrayBuffer {
     const resolved = path.resolve(baseDir ?? path.dirname(this.host.entry), file);
     const key = `${mode === 'b' ? 'b' : 't'}:${resolved}`;
     let value = this.fileCache.get(key);
     if (value === undefined) {
-      let buf: Buffer;
-      try {
-        buf = readFileSync(resolved);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new HerdError('script_exception', `open("${file}"): ${code === 'ENOENT' ? 'no such file' : String(code)} at ${resolved}`, {
-          hint: 'paths given to open() are relative to the script that calls it',
-        });
-      }
-      value = mode === 'b' ? new Uint8Array(buf).buffer : buf.toString('utf8');
+      const bytes = this.readFile(file, resolved);
+      this.host.onFileRead?.(resolved, bytes);
+      value = mode === 'b' ? new Uint8Array(bytes).buffer : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
       this.fileCache.set(key, value);
     }
     // Each call gets its own ArrayBuffer of the script's realm (`instanceof ArrayBuffer` holds there).
@@ -291,9 +312,10 @@ export class Engine implements ScenarioHost {
     this.host.logger.log('warn', message);
   }
 
-  async runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean> {
+  async runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean> {
     const state = vu.state;
     const test = this.test;
+    if (lateByMs !== undefined) this.recordStartDelay(scenario, lateByMs);
     const name = scenario.config.name;
     const perVu = vu.iterationsByScenario.get(name) ?? 0;
     vu.iterationsByScenario.set(name, perVu + 1);
@@ -352,6 +374,20 @@ export class Engine implements ScenarioHost {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return true;
+  }
+
+  private startDelay: Metric | undefined;
+
+  /**
+   * `iteration_start_delay` (herd's own metric): how late an arrival-rate iteration started
+   * against its schedule. k6 and its peers report latency only from the moment a request is
+   * sent, which hides a generator that falls behind (coordinated omission); this shows it.
+   */
+  private recordStartDelay(scenario: ScenarioRun, lateByMs: number): void {
+    this.startDelay ??= this.test.registry.define('iteration_start_delay', 'trend', 'time');
+    let tags = baseTags(this.test);
+    if (this.test.options.systemTags.has('scenario')) tags = tags.with('scenario', scenario.config.name);
+    this.test.sink.add(this.startDelay, tags, lateByMs);
   }
 
   /** Scenario progress for displays. */

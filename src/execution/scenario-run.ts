@@ -8,7 +8,7 @@ export interface ScenarioHost {
   acquireVU(): VU | null;
   releaseVU(vu: VU): void;
   initExtraVU(): Promise<VU | null>;
-  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean>;
+  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean>;
   addActiveVUs(delta: number): void;
   dropIterations(scenario: ScenarioRun, n: number): void;
   warnOnce(message: string): void;
@@ -56,7 +56,7 @@ export class ScenarioRun {
       acquireVU: () => host.acquireVU(),
       releaseVU: (vu: ExecutorVU) => host.releaseVU(vu as VU),
       initVU: () => host.initExtraVU(),
-      runIteration: (vu, hardStop, iterationInScenario) => host.runIteration(vu as VU, this, hardStop, iterationInScenario),
+      runIteration: (vu, hardStop, iterationInScenario, lateByMs) => host.runIteration(vu as VU, this, hardStop, iterationInScenario, lateByMs),
       addActiveVUs: (d) => host.addActiveVUs(d),
       dropIterations: (n) => host.dropIterations(this, n),
       testSignal: host.testSignal,

@@ -24,7 +24,7 @@ export class EngineTestContext implements TestContext {
     readonly registry: MetricRegistry,
     readonly metrics: BuiltinMetrics,
     readonly sink: SampleSink,
-    readonly groups: GroupTree,
+    public groups: GroupTree,
     readonly logger: Logger,
   ) {
     this.options = options;

@@ -27,8 +27,9 @@ import { acquireVUs, releaseVU } from './vu-acquire.js';
  * are handed out from the same stripes in the order iterations actually start, so a dropped
  * iteration takes no number, as in k6.
  *
- * TODO(#3): k6's coordinated-omission aid (an iteration_start_delay-style measure of how late
- * each iteration started against its schedule) is not recorded yet.
+ * Each iteration is handed how late it starts against its schedule (lateByMs), which the engine
+ * records as `iteration_start_delay`: a generator that cannot keep up shows it there instead of
+ * silently starting iterations late (coordinated omission).
  */
 
 /** k6's once-only warning when an arrival-rate scenario drops iterations at its VU ceiling. */
@@ -120,10 +121,10 @@ export async function runArrivalRate(env: ExecutorEnv, segment: ExecutionSegment
     idle.push(vu);
     if (--running === 0) drained?.();
   };
-  const startIteration = (vu: ExecutorVU): void => {
+  const startIteration = (vu: ExecutorVU, lateByMs: number): void => {
     numbers.next();
     running++;
-    env.runIteration(vu, stops.hard, numbers.unscaled - 1).then(
+    env.runIteration(vu, stops.hard, numbers.unscaled - 1, lateByMs).then(
       () => ended(vu),
       (error: unknown) => {
         ended(vu);
@@ -155,13 +156,15 @@ export async function runArrivalRate(env: ExecutorEnv, segment: ExecutionSegment
       slots.next();
       const k = slots.unscaled - 1;
       if (k >= run.schedule.total) return;
-      const delay = start + run.schedule.startOf(k) - env.now();
+      const due = start + run.schedule.startOf(k);
+      const delay = due - env.now();
       if (delay > 0) await env.sleep(delay, stops.hard);
       if (stops.hard.aborted) return;
-      env.setProgress(Math.min(1, (env.now() - start) / run.durationMs));
+      const now = env.now();
+      env.setProgress(Math.min(1, (now - start) / run.durationMs));
       const vu = idle.pop();
       if (vu !== undefined) {
-        startIteration(vu);
+        startIteration(vu, Math.max(0, now - due));
         continue;
       }
       env.dropIterations(1);

@@ -42,7 +42,7 @@ export interface ExecutorEnv {
    * The engine must let the event loop turn (a macrotask) at least now and then inside
    * runIteration: executors loop `await runIteration(...)` and their stop timers are env.sleep()s.
    */
-  runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean>;
+  runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean>;
   /** Marks `n` VUs active/inactive for the `vus` metric (delta). */
   addActiveVUs(delta: number): void;
   /** Records iterations that could not start (dropped_iterations). */
