@@ -23,9 +23,9 @@ ${summaryToFile(summary)}`,
   assert.equal(r.code, 0, r.stderr);
   const s = readSummary(summary);
   const iterations = metricValue(s, 'iterations', 'count');
-  assert.ok(iterations >= 198 && iterations <= 202, `iterations ${iterations}`);
+  assert.ok(iterations >= 190 && iterations <= 202, `iterations ${iterations}`);
   assert.equal(metricValue(s, 'iteration_start_delay', 'count'), iterations);
-  assert.ok(metricValue(s, 'iteration_start_delay', 'avg') < 50, 'an idle generator starts iterations on time');
+  assert.ok(metricValue(s, 'iteration_start_delay', 'avg') < 100, 'an idle generator starts iterations on time');
 });
 
 it('a generator that falls behind its schedule shows it in iteration_start_delay', async () => {

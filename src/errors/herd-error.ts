@@ -28,6 +28,12 @@ export const errorCodes = {
   store_failure: ExitCode.genericEngine,
   // A cloud command named a test, run or archive its organization cannot see.
   not_found: ExitCode.cloudTestRunFailed,
+  // A run archive that cannot be read (corrupt, malformed, unsafe entries): the packaged script
+  // cannot be loaded, as a script that does not parse cannot.
+  invalid_archive: ExitCode.scriptException,
+  // A run archive over a size or entry-count limit: a limit the user must change their input for,
+  // rejected before anything runs, like an invalid option.
+  archive_too_large: ExitCode.invalidConfig,
 } as const satisfies Record<string, ExitCodeValue>;
 
 /** A stable, machine-readable error code. */

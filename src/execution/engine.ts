@@ -6,9 +6,9 @@ import { parseScenarios, deriveScenarios } from '../executor/index.js';
 import type { ExecutionSegment, ExecutorConfig } from '../executor/types.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
 import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
-import { closeVuSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
+import { closeVuSockets, hasOpenSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
 import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
-import type { Metric } from '../metrics/index.js';
+import { TagSet, type Metric } from '../metrics/index.js';
 import type { CompiledScript } from '../script/index.js';
 import { describeScriptError, initError, isInterruption, isTestAbort } from './errors.js';
 import { createBuiltinModules } from './modules.js';
@@ -63,6 +63,8 @@ export class Engine implements ScenarioHost {
   private readonly warned = new Set<string>();
   private readonly fileCache = new Map<string, string | ArrayBuffer>();
   private vuIds: { next(): void; readonly unscaled: number } | undefined;
+  /** __ENV outside scenarios: one object every VU shares (a copy per VU would cost kilobytes each). */
+  private readonly globalEnv: Record<string, string>;
   private lastYield = 0;
 
   constructor(
@@ -76,6 +78,7 @@ export class Engine implements ScenarioHost {
     });
     test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
     this.console = scriptConsole(host.logger);
+    this.globalEnv = { ...host.env };
   }
 
   /** The `console` every VU of this thread shares. */
@@ -92,7 +95,16 @@ export class Engine implements ScenarioHost {
     this.test.exportedOptions = Object.freeze(JSON.parse(JSON.stringify(options)) as Record<string, unknown>);
     const configs = parseScenarios(deriveScenarios(options));
     checkExecFunctions(configs, exports);
-    this.scenarios = configs.filter((c) => c.plan(segment).hasWork).map((c) => new ScenarioRun(c, segment));
+    const base = baseTags(this.test);
+    const systemTags = this.test.options.systemTags;
+    this.scenarios = configs
+      .filter((c) => c.plan(segment).hasWork)
+      .map((c) => {
+        let tags = base.merge(TagSet.from(c.tags));
+        if (systemTags.has('scenario')) tags = tags.with('scenario', c.name);
+        const env = Object.keys(c.env).length === 0 ? this.globalEnv : { ...this.globalEnv, ...c.env };
+        return new ScenarioRun(c, segment, tags, env);
+      });
     this.maxVUs = maxConcurrentVUs(this.scenarios.map((s) => ({ startTime: s.config.startTime, steps: s.config.plan(s.segment).steps })));
     this.vuIds = segment.newIndex();
   }
@@ -122,7 +134,9 @@ export class Engine implements ScenarioHost {
   endTest(code: ExitCodeValue, message: string): void {
     if (this.abortReason !== undefined) return;
     this.abortReason = { code, message };
-    this.stop.abort(new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message));
+    const reason = new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message);
+    this.stop.abort(reason);
+    for (const vus of this.running.values()) for (const vu of vus) vu.abort(reason);
     this.host.onEnd?.(code, message);
   }
 
@@ -152,7 +166,7 @@ export class Engine implements ScenarioHost {
 
   /** Creates a VU and runs its init code; init errors end the run (exit 107). */
   private async newVU(idInInstance: number, idInTest: number): Promise<VU> {
-    const vu = new VU(this.test, idInInstance, idInTest, this.host.env);
+    const vu = new VU(this.test, idInInstance, idInTest, this.globalEnv);
     const instances = new Map<string, Record<string, unknown>>();
     const modules = this.modules;
     const state = vu.state;
@@ -316,15 +330,12 @@ export class Engine implements ScenarioHost {
     const state = vu.state;
     const test = this.test;
     if (lateByMs !== undefined) this.recordStartDelay(scenario, lateByMs);
-    const name = scenario.config.name;
-    const perVu = vu.iterationsByScenario.get(name) ?? 0;
-    vu.iterationsByScenario.set(name, perVu + 1);
     const inTest = iterationInScenario >= 0 ? iterationInScenario : scenario.nextIterationInTest++;
-    vu.enterScenario(name, scenario.config.tags, scenario.config.env, scenario.infoFor(perVu, inTest));
-    state.iteration = perVu;
-    state.phase = 'iteration';
-    const signal = AbortSignal.any([hardStop, this.stop.signal]);
-    state.signal = signal;
+    vu.beginIteration(scenario.context, inTest);
+    const running = this.runningUnder(hardStop);
+    running.add(vu);
+    if (hardStop.aborted || this.stop.signal.aborted) vu.abort(hardStop.aborted ? hardStop.reason : this.stop.signal.reason);
+    const signal = vu.signal;
     resetCookieJar(state);
     if (!vu.hasSetupData) {
       vu.setupData = this.parseSetupData();
@@ -339,7 +350,7 @@ export class Engine implements ScenarioHost {
         await raceSignal(ret as Promise<unknown>, signal);
       }
       // As in k6, an iteration ends once the timers and sockets it started are done.
-      await raceSignal(whenVuAsyncIdle(state), signal);
+      if (hasPendingAsync(state)) await raceSignal(whenVuAsyncIdle(state), signal);
     } catch (e) {
       if (isTestAbort(e)) {
         this.host.logger.log('error', e.message, { source: 'abort' });
@@ -349,14 +360,14 @@ export class Engine implements ScenarioHost {
       } else {
         this.host.logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), {
           executor: scenario.config.type,
-          scenario: name,
+          scenario: scenario.config.name,
           source: 'stacktrace',
         });
       }
     }
+    running.delete(vu);
     const tags = state.tags;
     state.groupPath = '';
-    vu.idle();
     if (interrupted) {
       clearVuTimers(state, { logInterrupted: true });
       closeVuSockets(state);
@@ -374,6 +385,24 @@ export class Engine implements ScenarioHost {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return true;
+  }
+
+  /** The VUs running an iteration under each hard-stop signal, to interrupt them when it fires. */
+  private readonly running = new Map<AbortSignal, Set<VU>>();
+
+  private runningUnder(hardStop: AbortSignal): Set<VU> {
+    let set = this.running.get(hardStop);
+    if (set === undefined) {
+      const vus = new Set<VU>();
+      set = vus;
+      this.running.set(hardStop, vus);
+      // One listener per scenario stop, not one per VU.
+      hardStop.addEventListener('abort', () => {
+        for (const vu of vus) vu.abort(hardStop.reason);
+        this.running.delete(hardStop);
+      }, { once: true });
+    }
+    return set;
   }
 
   private startDelay: Metric | undefined;
@@ -413,6 +442,11 @@ function checkExecFunctions(configs: readonly ExecutorConfig[], exports: Record<
   if (problems.length > 0) {
     throw new HerdError('invalid_option', problems.join('\n'), { hint: 'export the function the scenario runs, or set its exec option' });
   }
+}
+
+/** Whether the VU has timers armed or k6/websockets sockets open (checked without awaiting). */
+function hasPendingAsync(state: VuState): boolean {
+  return hasPendingTimers(state) || hasOpenSockets(state);
 }
 
 /** Resolves once the VU has neither pending timers nor open k6/websockets sockets. */

@@ -1,7 +1,7 @@
 import type { ExecutorConfig, ExecutorEnv, ExecutorVU, ExecutionSegment } from '../executor/types.js';
-import type { ScenarioInfo } from '../runtime/vu-state.js';
+import type { TagSet } from '../metrics/tags.js';
 import { sleepUntilAborted } from './clock.js';
-import type { VU } from './vu.js';
+import type { ScenarioContext, VU } from './vu.js';
 
 /** What a scenario needs from the engine that owns the VU pool and the iteration runner. */
 export interface ScenarioHost {
@@ -23,21 +23,22 @@ export class ScenarioRun {
   nextIterationInTest = 0;
   done = false;
 
+  /** What every VU shares while it runs this scenario (set by the engine once options are known). */
+  readonly context: ScenarioContext;
+
   constructor(
     readonly config: ExecutorConfig,
     readonly segment: ExecutionSegment,
-  ) {}
-
-  /** The exec.scenario view for one VU's current iteration. */
-  infoFor(iterationInInstance: number, iterationInTest: number): ScenarioInfo {
-    const self = this;
-    return {
-      name: this.config.name,
-      executor: this.config.type,
-      startTime: this.startedAt,
-      iterationInInstance,
-      iterationInTest,
-      progress: () => self.progress,
+    tags: TagSet,
+    env: Record<string, string>,
+  ) {
+    this.context = {
+      name: config.name,
+      executor: config.type,
+      tags,
+      env,
+      startTime: () => this.startedAt,
+      progress: () => this.progress,
     };
   }
 

@@ -1,9 +1,6 @@
 import type { ExecutorVU } from '../executor/types.js';
 import { TagSet } from '../metrics/tags.js';
-import type { RuntimeModule, ScenarioInfo, TestContext, VuState } from '../runtime/vu-state.js';
-
-/** The never-aborted signal VUs hold outside iterations. */
-const IDLE_SIGNAL = new AbortController().signal;
+import type { ScenarioInfo, TestContext, VuState } from '../runtime/vu-state.js';
 
 /** The tags every sample of a VU starts from: options.tags plus an empty `group` tag, as in k6. */
 export function baseTags(test: TestContext): TagSet {
@@ -12,9 +9,45 @@ export function baseTags(test: TestContext): TagSet {
   return t;
 }
 
+/** What every VU of one scenario shares: computed once per scenario, not per iteration. */
+export interface ScenarioContext {
+  readonly name: string;
+  readonly executor: string;
+  /** The scenario's base tags (options.tags, scenario tags, `scenario`, empty `group`). */
+  readonly tags: TagSet;
+  /** __ENV inside the scenario: the global env plus the scenario's env, one object for all VUs. */
+  readonly env: Record<string, string>;
+  readonly startTime: () => number;
+  readonly progress: () => number;
+}
+
+/** A VU's exec.scenario view of one scenario, updated in place every iteration. */
+class ScenarioSlot implements ScenarioInfo {
+  iterationInInstance = 0;
+  iterationInTest = 0;
+  /** Iterations this VU started in the scenario (the next __ITER). */
+  started = 0;
+  constructor(private readonly ctx: ScenarioContext) {}
+  get name(): string {
+    return this.ctx.name;
+  }
+  get executor(): string {
+    return this.ctx.executor;
+  }
+  get startTime(): number {
+    return this.ctx.startTime();
+  }
+  progress(): number {
+    return this.ctx.progress();
+  }
+}
+
 /**
  * A virtual user: its state, its own instance of the script module, and its private copy
  * of the setup data (parsed once, so changes it makes persist across its iterations only).
+ *
+ * Per-VU memory is what limits how many VUs one machine holds, so a VU keeps only what is
+ * its own; what all VUs of a scenario share (env, tags) lives once in the ScenarioContext.
  */
 export class VU implements ExecutorVU {
   readonly state: VuState;
@@ -22,18 +55,20 @@ export class VU implements ExecutorVU {
   /** The VU's copy of setup() data; undefined until first used. */
   setupData: unknown = undefined;
   hasSetupData = false;
-  /** __ENV as this VU sees it now (global env, plus the scenario's env while in a scenario). */
+  /** __ENV as this VU sees it now (the global env, or its scenario's while in a scenario). */
   env: Record<string, string>;
-  /** Per-scenario iteration counters (k6 __ITER restarts per scenario). */
-  readonly iterationsByScenario = new Map<string, number>();
+  private slots: Map<ScenarioContext, ScenarioSlot> | undefined;
+  private current: ScenarioContext | undefined;
+  /** Aborts the VU's current iteration; replaced once used. */
+  private controller = new AbortController();
 
   constructor(
     test: TestContext,
     readonly idInInstance: number,
     idInTest: number,
-    readonly globalEnv: Readonly<Record<string, string>>,
+    globalEnv: Record<string, string>,
   ) {
-    this.env = { ...globalEnv };
+    this.env = globalEnv;
     this.state = {
       test,
       idInInstance,
@@ -44,31 +79,55 @@ export class VU implements ExecutorVU {
       groupPath: '',
       tags: baseTags(test),
       metadata: {},
-      signal: IDLE_SIGNAL,
+      signal: this.controller.signal,
       local: new Map(),
     };
   }
 
-  /** Enters a scenario: tags, env and exec context as k6 sets them. */
-  enterScenario(name: string, scenarioTags: Readonly<Record<string, string>>, scenarioEnv: Readonly<Record<string, string>>, info: ScenarioInfo): void {
-    const test = this.state.test;
-    let tags = baseTags(test).merge(TagSet.from(scenarioTags));
-    if (test.options.systemTags.has('scenario')) tags = tags.with('scenario', name);
-    this.state.tags = tags;
-    this.state.groupPath = '';
-    this.state.scenario = info;
-    this.env = Object.keys(scenarioEnv).length === 0 ? { ...this.globalEnv } : { ...this.globalEnv, ...scenarioEnv };
+  /**
+   * Prepares an iteration of `scenario`: tags, env, exec.scenario and the abort signal as k6
+   * sets them. Returns __ITER. Allocates nothing in the steady state (a new AbortController
+   * only after an interruption).
+   */
+  beginIteration(scenario: ScenarioContext, iterationInTest: number): number {
+    const state = this.state;
+    let slot: ScenarioSlot | undefined;
+    if (this.current !== scenario) {
+      this.slots ??= new Map();
+      slot = this.slots.get(scenario);
+      if (slot === undefined) {
+        slot = new ScenarioSlot(scenario);
+        this.slots.set(scenario, slot);
+      }
+      this.current = scenario;
+      this.env = scenario.env;
+      state.scenario = slot;
+    } else {
+      slot = state.scenario as ScenarioSlot;
+    }
+    state.tags = scenario.tags;
+    state.groupPath = '';
+    const iteration = slot.started++;
+    slot.iterationInInstance = iteration;
+    slot.iterationInTest = iterationInTest;
+    state.iteration = iteration;
+    state.phase = 'iteration';
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    state.signal = this.controller.signal;
+    return iteration;
   }
 
-  /** The module instances this VU's script gets for each built-in specifier. */
-  static moduleInstances(modules: ReadonlyMap<string, RuntimeModule>, state: VuState): Map<string, Record<string, unknown>> {
-    const out = new Map<string, Record<string, unknown>>();
-    for (const [spec, mod] of modules) out.set(spec, mod.instantiate(state));
-    return out;
+  /** The signal that aborts this VU's current iteration (hard stop or end of the test). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
 
-  /** Resets per-phase state to idle. */
-  idle(): void {
-    this.state.signal = IDLE_SIGNAL;
+  /**
+   * Interrupts the VU's current iteration. The engine calls it for every VU linked to a hard
+   * stop, rather than each VU listening on shared signals: thousands of listeners on one
+   * AbortSignal make every addEventListener a linear scan.
+   */
+  abort(reason: unknown): void {
+    this.controller.abort(reason);
   }
 }

@@ -2,3 +2,4 @@
 export { loadScript, prepareScript, compileScript, BUNDLE_FILENAME } from './load-script.js';
 export type { LoadOptions, CompiledScript, InstanceHost, ModuleExports, ScriptArtifact } from './load-script.js';
 export { BLOCKING_CALLS, SEQUENTIAL_ARRAY_METHODS } from './blocking-calls.js';
+export { packArchive, unpackArchive, archiveFileReader, stripSecrets, DEFAULT_ARCHIVE_LIMITS, ARCHIVE_FORMAT_VERSION, type Archive, type ArchiveInput, type ArchiveLimits, type ArchiveMetadata, type ArchiveFileReader } from './archive.js';

@@ -31,6 +31,12 @@ function webSocketClass(vu: VuState): WebSocketConstructor {
   return C;
 }
 
+/** Whether `vu` has k6/websockets sockets open or handlers running (a check without awaiting). */
+export function hasOpenSockets(vu: VuState): boolean {
+  const sockets = existingVuSockets(vu);
+  return sockets !== undefined && sockets.pending > 0;
+}
+
 /**
  * Resolves once every k6/websockets socket of `vu` is closed and no async handler of theirs
  * is still running: k6 ends an iteration only when its event loop is empty, so the engine
