@@ -5,6 +5,9 @@ import { processIO, type CliIO } from './io.js';
 import { runCommand, type RunFlags } from './run-command.js';
 import { targetCommand } from './target-command.js';
 import { demoCommand } from './demo-command.js';
+import { serverCommand, type ServerFlags } from './server-command.js';
+import { agentCommand, type AgentFlags } from './agent-command.js';
+import { cloudAbortCommand, cloudListCommand, cloudRunCommand, cloudStatusCommand, type CloudFlags, type CloudRunFlags } from './cloud-command.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -63,6 +66,71 @@ function program(io: CliIO, result: { code: number }): Command {
     .action(async (flags: { port: string; host: string }) => {
       result.code = await targetCommand(flags, io);
     });
+  root
+    .command('server')
+    .description("start the control plane: API, embedded database and a load generator in zone 'local'")
+    .option('-p, --port <port>', 'port of the API', '8080')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'where the embedded SQLite database lives', '.herd')
+    .option('--database <url>', 'keep state in PostgreSQL instead (postgres://…; or HERD_DATABASE)')
+    .option('--no-agent', 'do not start the embedded load generator')
+    .option('--agent-capacity <vus>', 'VUs the embedded load generator takes', '20000')
+    .option('--launch-timeout <duration>', 'how long a run waits for a generator in its zone (HERD_LAUNCH_TIMEOUT)')
+    .option('--agent-grace <duration>', 'how long a lost generator may stay away before its runs end (HERD_AGENT_GRACE)')
+    .option('--run-timeout <duration>', 'how long a run may hear nothing from its generators (HERD_RUN_TIMEOUT)')
+    .option('--heartbeat <duration>', 'how often generators report CPU and memory (HERD_HEARTBEAT)')
+    .action(async (flags: ServerFlags) => {
+      result.code = await serverCommand(flags, io);
+    });
+
+  root
+    .command('agent')
+    .description('run a load generator (started by herd server for its embedded generator)')
+    .option('--zone <name>', 'load zone', 'local')
+    .option('--id <id>', 'generator id (default: hostname-pid)')
+    .option('--capacity <vus>', 'VUs this generator takes', '20000')
+    .option('--heartbeat <duration>', 'how often to report CPU and memory', '1s')
+    .action(async (flags: AgentFlags) => {
+      result.code = await agentCommand(flags, io);
+    });
+
+  const cloud = root.command('cloud').description('run and manage test runs on a herd server (HERD_HOST, HERD_TOKEN)');
+  const cloudOptions = (c: Command): Command =>
+    c.option('--host <url>', 'the herd server (default HERD_HOST or http://127.0.0.1:8080)').option('--token <token>', 'API token (default HERD_TOKEN)');
+  cloudOptions(
+    cloud
+      .command('run')
+      .description('pack a script, run it on the herd server and follow it to its end')
+      .argument('<script>', 'the test script')
+      .option('-u, --vus <n>', 'number of virtual users')
+      .option('-d, --duration <duration>', 'test duration')
+      .option('-i, --iterations <n>', 'total iterations')
+      .option('-s, --stage <duration:target>', 'a ramping stage, repeatable', collect)
+      .option('-e, --env <KEY=VALUE>', 'an __ENV variable for the script, repeatable', collect)
+      .option('--tag <KEY=VALUE>', 'a tag added to every sample, repeatable', collect)
+      .option('-c, --config <file>', 'a JSON config file of k6 options')
+      .option('--name <name>', 'test name (default: options.cloud.name or the file name)')
+      .option('--project <id>', 'project id (default: the first project)')
+      .option('--no-follow', 'return once the run is created')
+      .option('-q, --quiet', 'no progress display')
+      .option('--no-color', 'no colors in the output'),
+  ).action(async (script: string, flags: CloudRunFlags) => {
+    result.code = await cloudRunCommand(script, flags, io);
+  });
+  cloudOptions(cloud.command('status').description("a run's status, result and reason").argument('<run-id>')).action(
+    async (id: string, flags: CloudFlags) => {
+      result.code = await cloudStatusCommand(id, flags, io);
+    },
+  );
+  cloudOptions(cloud.command('abort').description('abort a run (Aborted by user)').argument('<run-id>')).action(async (id: string, flags: CloudFlags) => {
+    result.code = await cloudAbortCommand(id, flags, io);
+  });
+  cloudOptions(cloud.command('ls').description('list recent runs').option('--status <codes>', 'only these status codes, e.g. 0,1,2').option('--limit <n>', 'how many', '20')).action(
+    async (flags: CloudFlags & { status?: string; limit?: string }) => {
+      result.code = await cloudListCommand(flags, io);
+    },
+  );
+
   root
     .command('demo')
     .description('start the built-in target and run the quickstart test against it')

@@ -136,6 +136,18 @@ function readConfigFile(file: string): Record<string, unknown> {
   return options;
 }
 
+/** The option layers above the script's own: config file, K6_* environment, flags (k6's precedence). */
+export function optionLayers(flags: RunFlags, io: CliIO): OptionsLayer[] {
+  const layers: OptionsLayer[] = [];
+  const configPath = flags.config ?? io.env['K6_CONFIG'];
+  if (configPath !== undefined) {
+    layers.push({ source: `config file ${configPath}`, values: readConfigFile(path.resolve(io.cwd, configPath)) });
+  }
+  layers.push({ source: 'environment variables', values: optionsFromEnv(io.env) });
+  layers.push({ source: 'command-line flags', values: optionsFromFlags(flags) });
+  return layers;
+}
+
 /** `herd run`: runs a script locally and exits with k6's exit codes. */
 export async function runCommand(script: string, flags: RunFlags, io: CliIO): Promise<ExitCodeValue> {
   const color = flags.color !== false && io.stderrIsTTY && io.env['NO_COLOR'] === undefined;
@@ -154,13 +166,7 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
   }
   Object.assign(env, userEnv);
 
-  const layers: OptionsLayer[] = [];
-  const configPath = flags.config ?? io.env['K6_CONFIG'];
-  if (configPath !== undefined) {
-    layers.push({ source: `config file ${configPath}`, values: readConfigFile(path.resolve(io.cwd, configPath)) });
-  }
-  layers.push({ source: 'environment variables', values: optionsFromEnv(io.env) });
-  layers.push({ source: 'command-line flags', values: optionsFromFlags(flags) });
+  const layers = optionLayers(flags, io);
 
   const outputs = (flags.out ?? []).map((spec) => createOutput(parseOutputSpec(spec), io.cwd, { stdout: io.stdoutStream }));
   for (const o of outputs) await o.start();
@@ -248,7 +254,8 @@ async function writeSummaries(
   if (flags.summary !== false) io.stdout(`\n${textSummary(summary, { indent: '     ', enableColors: color })}\n`);
 }
 
-function parseEnvFlags(pairs: readonly string[]): Record<string, string> {
+/** Parses -e KEY=VALUE flags. */
+export function parseEnvFlags(pairs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');

@@ -20,6 +20,8 @@ export const errorCodes = {
   test_aborted: ExitCode.scriptAborted,
   external_abort: ExitCode.externalAbort,
   thresholds_failed: ExitCode.thresholdsHaveFailed,
+  cloud_unreachable: ExitCode.cloudFailedToGetProgress,
+  cloud_request_failed: ExitCode.cloudTestRunFailed,
   internal: ExitCode.genericEngine,
   // The control plane (cloud/runs, cloud/store). A CLI run ends with these only through a bug
   // or a lost race, so they map to k6's generic engine error.

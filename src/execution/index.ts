@@ -1,1 +1,2 @@
 export { runTest, type RunRequest, type RunOutcome, type EngineProgress } from './run-test.js';
+export { packRun, type PackRequest, type PackedRun } from './pack-run.js';

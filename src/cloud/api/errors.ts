@@ -34,6 +34,8 @@ const herdStatuses = {
   external_abort: 500,
   thresholds_failed: 500,
   internal: 500,
+  cloud_unreachable: 502,
+  cloud_request_failed: 502,
   // A status change that the run's current status no longer allows: the client lost a race
   // (e.g. aborting a run that just finished), which is what 409 says.
   invalid_transition: 409,

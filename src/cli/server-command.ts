@@ -1,0 +1,160 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDuration } from '../config/index.js';
+import { HerdError } from '../errors/index.js';
+import { createApiServer } from '../cloud/api/index.js';
+import { RunManager } from '../cloud/runs/run-manager.js';
+import type { ServerSettingsInput } from '../cloud/scheduler/index.js';
+import { hashToken, newTokenSecret, openPostgresStore, openSqliteStore, type Store } from '../cloud/store/index.js';
+import { ChildProcessAgents } from '../cloud/transport/index.js';
+import type { AgentId } from '../protocol/ids.js';
+import type { CliIO } from './io.js';
+
+/** Flags of `herd server`. */
+export interface ServerFlags {
+  port: string;
+  host: string;
+  dataDir: string;
+  database?: string;
+  agent: boolean;
+  agentCapacity: string;
+  launchTimeout?: string;
+  agentGrace?: string;
+  runTimeout?: string;
+  heartbeat?: string;
+}
+
+const HERD_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'herd.js');
+
+function ms(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseDuration(v);
+  if (n === null || n <= 0) throw new HerdError('invalid_flag', `${flag} must be a duration like 30s or 500ms, got ${JSON.stringify(v)}`);
+  return Math.round(n);
+}
+
+/** Server settings from flags, then HERD_* environment variables (flags win). */
+function settingsFrom(flags: ServerFlags, env: Readonly<Record<string, string | undefined>>): ServerSettingsInput {
+  const pick = (flag: string, value: string | undefined, envName: string): number | undefined => ms(flag, value ?? env[envName]);
+  const s: Record<string, number> = {};
+  const set = (k: string, v: number | undefined): void => {
+    if (v !== undefined) s[k] = v;
+  };
+  set('launchTimeoutMs', pick('--launch-timeout', flags.launchTimeout, 'HERD_LAUNCH_TIMEOUT'));
+  set('agentGraceMs', pick('--agent-grace', flags.agentGrace, 'HERD_AGENT_GRACE'));
+  set('runTimeoutMs', pick('--run-timeout', flags.runTimeout, 'HERD_RUN_TIMEOUT'));
+  set('heartbeatIntervalMs', pick('--heartbeat', flags.heartbeat, 'HERD_HEARTBEAT'));
+  return s as ServerSettingsInput;
+}
+
+/**
+ * Makes sure there is an organization, a project and an admin token. The token comes from
+ * HERD_ADMIN_TOKEN when set (so scripts can start a server unattended), else a new one is
+ * made and printed once: only its hash is stored.
+ */
+async function bootstrap(store: Store, env: Readonly<Record<string, string | undefined>>, io: CliIO): Promise<string | undefined> {
+  const given = env['HERD_ADMIN_TOKEN'];
+  let orgs = await store.listOrganizations();
+  if (orgs.length === 0) {
+    const org = await store.createOrganization({ name: 'default' });
+    await store.createProject(org.id, { name: 'default' });
+    orgs = [org];
+  }
+  const org = orgs[0];
+  if (org === undefined) throw new HerdError('internal', 'no organization after bootstrap');
+  if (given !== undefined && given !== '') {
+    if ((await store.findTokenByHash(hashToken(given))) === undefined) {
+      await store.createToken({ orgId: org.id, name: 'admin (HERD_ADMIN_TOKEN)', role: 'admin', hash: hashToken(given) });
+    }
+    return given;
+  }
+  const tokens = await store.listTokens(org.id);
+  if (tokens.length > 0) {
+    io.stderr('using the admin token printed when this data directory was first used (set HERD_ADMIN_TOKEN to choose one)\n');
+    return undefined;
+  }
+  const secret = newTokenSecret();
+  await store.createToken({ orgId: org.id, name: 'admin', role: 'admin', hash: hashToken(secret) });
+  return secret;
+}
+
+/**
+ * `herd server`: the control plane with its embedded defaults — a SQLite file in the data
+ * directory (or PostgreSQL with --database), the API, and one load generator in zone `local`
+ * running as a child process. A second start on the same data directory resumes.
+ */
+export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<number> {
+  const port = Number(flags.port);
+  if (!/^\d+$/.test(flags.port) || port > 65535) throw new HerdError('invalid_flag', `--port must be a port number, got ${JSON.stringify(flags.port)}`);
+  const capacity = Number(flags.agentCapacity);
+  if (!/^\d+$/.test(flags.agentCapacity) || capacity < 1) {
+    throw new HerdError('invalid_flag', `--agent-capacity must be a whole number of VUs, got ${JSON.stringify(flags.agentCapacity)}`);
+  }
+  const settings = settingsFrom(flags, io.env);
+  const dataDir = path.resolve(io.cwd, flags.dataDir);
+  const database = flags.database ?? io.env['HERD_DATABASE'];
+  let store: Store;
+  if (database !== undefined && /^postgres(ql)?:\/\//.test(database)) {
+    store = await openPostgresStore({ connectionString: database });
+  } else if (database === undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    store = await openSqliteStore({ file: path.join(dataDir, 'herd.db') });
+  } else {
+    throw new HerdError('invalid_flag', `--database must be a postgres:// URL, got ${JSON.stringify(database)}`, {
+      hint: 'leave it out to keep everything in a SQLite file in the data directory',
+    });
+  }
+  const token = await bootstrap(store, io.env, io);
+
+  const transport = new ChildProcessAgents();
+  const runs = new RunManager({ store, transport, settings });
+  await runs.start();
+  const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
+  const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl });
+  const address = await api.listen({ port, host: flags.host });
+  const url = io.env['HERD_PUBLIC_URL'] ?? address.replace('0.0.0.0', '127.0.0.1');
+
+  let agent: ChildProcess | undefined;
+  let stopping = false;
+  const agentId = 'local-1' as AgentId;
+  const startAgent = (): void => {
+    const child = fork(
+      HERD_BIN,
+      ['agent', '--zone', 'local', '--id', agentId, '--capacity', String(capacity), '--heartbeat', `${settings.heartbeatIntervalMs ?? 1000}ms`],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' },
+    );
+    transport.attach(child, agentId);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      io.stderr(`the embedded load generator stopped (${signal ?? `code ${code}`}); starting a new one\n`);
+      setTimeout(() => {
+        if (!stopping) startAgent();
+      }, 1000).unref();
+    });
+    agent = child;
+  };
+  if (flags.agent) startAgent();
+
+  io.stdout(`herd server listening on ${url}\n`);
+  io.stdout(`data: ${database === undefined ? path.join(dataDir, 'herd.db') : 'PostgreSQL'}\n`);
+  if (flags.agent) io.stdout(`load generator: ${agentId} in zone local (pid ${agent?.pid ?? '?'})\n`);
+  if (token !== undefined) io.stdout(`admin token: ${token}\n`);
+  io.stdout(`try: HERD_HOST=${url} HERD_TOKEN=<admin token> npx herd cloud run examples/quickstart.js\n`);
+
+  await new Promise<void>((resolve) => {
+    const off = io.onInterrupt(() => {
+      off();
+      resolve();
+    });
+  });
+  stopping = true;
+  io.stderr('stopping herd server\n');
+  await api.close();
+  await runs.close();
+  agent?.kill('SIGTERM');
+  await transport.close();
+  await store.close();
+  return 0;
+}
