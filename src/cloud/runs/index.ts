@@ -6,3 +6,6 @@ export {
 } from './limits.js';
 export { countsTowardUsage, runVuHours, estimateVuHours, usageMonth, type RunUsageFacts } from './usage.js';
 export type { RunService, RunEvent, SubmitRun, MetricPoint } from './service.js';
+export { RunManager, type RunManagerOptions, type RunLog } from './run-manager.js';
+export { planRun, vusForSegment, type RunPlan } from './run-plan.js';
+export type { UnpackArchive } from './archive-unpacker.js';

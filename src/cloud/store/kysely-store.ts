@@ -14,8 +14,8 @@ import {
 } from './row-mapping.js';
 import type { Database, SqlDialect } from './schema.js';
 import type {
-  AgentRecord, AssignmentState, Heartbeat, MetricBatch, NewRun, RunAssignment, Store, StoredArchive, StoredRun, StoredRunPage,
-  StoredToken, TransitionOutcome,
+  AgentRecord, AssignmentState, Heartbeat, MetricBatch, NewRun, RunAssignment, RunWarning, Store, StoredArchive, StoredMetricPoint,
+  StoredRun, StoredRunPage, StoredToken, TransitionOutcome,
 } from './store.js';
 
 /** How a dialect-specific opener hands a ready database to the shared store. */
@@ -468,6 +468,50 @@ export class KyselyStore implements Store {
     const r = await this.#db.updateTable('run_agents').set({ state, updated_at: at })
       .where('run_id', '=', runId).where('agent_id', '=', agentId).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  // ---- per-second points, summaries, warnings ----
+
+  async putMetricPoints(runId: RunId, points: readonly StoredMetricPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    // Chunks keep each statement under SQLite's bound-parameter limit.
+    for (let i = 0; i < points.length; i += 200) {
+      const rows = points.slice(i, i + 200).map((p) => ({ run_id: runId, metric: p.metric, t: p.t, values_json: JSON.stringify(p.values) }));
+      await this.#db.insertInto('metric_points').values(rows)
+        .onConflict((oc) => oc.columns(['run_id', 'metric', 't']).doUpdateSet((eb) => ({ values_json: eb.ref('excluded.values_json') })))
+        .execute();
+    }
+  }
+
+  async listMetricPoints(runId: RunId, metric: string, range: { fromMs?: number; toMs?: number } = {}): Promise<StoredMetricPoint[]> {
+    let q = this.#db.selectFrom('metric_points').select(['metric', 't', 'values_json']).where('run_id', '=', runId).where('metric', '=', metric);
+    if (range.fromMs !== undefined) q = q.where('t', '>=', range.fromMs);
+    if (range.toMs !== undefined) q = q.where('t', '<=', range.toMs);
+    const rows = await q.orderBy('t').execute();
+    return rows.map((r) => ({ metric: r.metric, t: toNumber(r.t), values: JSON.parse(r.values_json) as Record<string, number> }));
+  }
+
+  async putRunSummary(runId: RunId, summary: Readonly<Record<string, unknown>>, at: string): Promise<void> {
+    await this.#db.insertInto('run_summaries').values({ run_id: runId, summary_json: JSON.stringify(summary), updated_at: at })
+      .onConflict((oc) => oc.column('run_id').doUpdateSet((eb) => ({
+        summary_json: eb.ref('excluded.summary_json'), updated_at: eb.ref('excluded.updated_at'),
+      })))
+      .execute();
+  }
+
+  async getRunSummary(runId: RunId): Promise<Record<string, unknown> | undefined> {
+    const row = await this.#db.selectFrom('run_summaries').select('summary_json').where('run_id', '=', runId).executeTakeFirst();
+    return row === undefined ? undefined : JSON.parse(row.summary_json) as Record<string, unknown>;
+  }
+
+  async addRunWarning(runId: RunId, warning: RunWarning): Promise<void> {
+    await this.#db.insertInto('run_warnings').values({ run_id: runId, code: warning.code, message: warning.message, at: warning.at }).execute();
+  }
+
+  async listRunWarnings(orgId: OrgId, runId: RunId): Promise<RunWarning[] | undefined> {
+    if (!(await this.#runInOrg(orgId, runId))) return undefined;
+    const rows = await this.#db.selectFrom('run_warnings').select(['code', 'message', 'at']).where('run_id', '=', runId).orderBy('id').execute();
+    return rows.map((r) => ({ code: r.code, message: r.message, at: r.at }));
   }
 
   // ---- lifecycle ----

@@ -170,7 +170,45 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('run_agents_agent').on('run_agents').columns(['agent_id', 'run_id']).execute();
       },
     },
+    '0002_run_results': {
+      async up(db: MigrationDb): Promise<void> {
+        // Per-second points of each metric (and threshold sub-metric) of a run: the stats of that
+        // second as JSON, written as batches arrive and rewritten when a late agent's batch for the
+        // same second comes in. Stats (percentiles) do not merge, so the control plane merges the
+        // aggregates and stores the result; the primary key makes the rewrite an upsert.
+        await db.schema.createTable('metric_points')
+          .addColumn('run_id', idType, (c) => c.notNull().references('runs.id'))
+          .addColumn('metric', 'text', (c) => c.notNull())
+          .addColumn('t', idType, (c) => c.notNull())
+          .addColumn('values_json', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('metric_points_pk', ['run_id', 'metric', 't'])
+          .execute();
+
+        // The end-of-test summary (handleSummary's metrics and root_group), so it outlives the
+        // control plane process that computed it.
+        await db.schema.createTable('run_summaries')
+          .addColumn('run_id', idType, (c) => c.primaryKey().references('runs.id'))
+          .addColumn('summary_json', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+
+        // Warnings raised on a run (an overutilized load generator, …), oldest first.
+        await autoIdTable(db, pg, idType, 'run_warnings')
+          .addColumn('run_id', idType, (c) => c.notNull().references('runs.id'))
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('run_warnings_run').on('run_warnings').columns(['run_id', 'id']).execute();
+      },
+    },
   };
+}
+
+// An auto-numbered primary key as 0001 makes it; repeated here so 0001 stays as shipped.
+function autoIdTable(db: MigrationDb, pg: boolean, idType: 'bigint' | 'integer', table: string) {
+  return db.schema.createTable(table).addColumn('id', idType, (c) =>
+    pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement());
 }
 
 /**

@@ -151,6 +151,31 @@ export interface RunAgentsTable {
   updated_at: string;
 }
 
+/** Per-second points of a run's metrics: one row per (run, metric or sub-metric, second). */
+export interface MetricPointsTable {
+  run_id: IdColumn;
+  metric: string;
+  /** Epoch ms of the second. */
+  t: BigIntColumn;
+  values_json: string;
+}
+
+/** A run's summary as JSON, one row per run. */
+export interface RunSummariesTable {
+  run_id: IdColumn;
+  summary_json: string;
+  updated_at: string;
+}
+
+/** Warnings raised on runs. */
+export interface RunWarningsTable {
+  id: AutoId;
+  run_id: IdColumn;
+  code: string;
+  message: string;
+  at: string;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -165,6 +190,9 @@ export interface Database {
   run_usage: RunUsageTable;
   agents: AgentsTable;
   run_agents: RunAgentsTable;
+  metric_points: MetricPointsTable;
+  run_summaries: RunSummariesTable;
+  run_warnings: RunWarningsTable;
 }
 
 /** Which SQL dialect a store speaks; the only switch in the shared query code. */

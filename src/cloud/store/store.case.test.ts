@@ -318,7 +318,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
       try {
         const first = await f.open();
         const applied = await first.appliedMigrations();
-        assert.deepEqual(applied, ['0001_control_plane']);
+        assert.deepEqual(applied, ['0001_control_plane', '0002_run_results']);
         await first.close();
         await first.close(); // closing twice is safe
         const again = await f.open();
@@ -464,6 +464,45 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
       assert.ok((await store.transitionRun(run.id, run.status, abort)).ok);
       assert.equal((await store.listAgentAssignments(a1, { activeOnly: true })).length, 0);
       assert.equal((await store.listAgentAssignments(a1)).length, 1);
+    }));
+
+    test('keeps one point per (run, metric, second), replacing it when the second is written again', (f) => withStore(f, async (store) => {
+      const s = await seedOrg(store);
+      const run = await newRun(store, s);
+      const other = await newRun(store, s);
+      const t = T0 + 3_600_000 * 24 * 365; // epoch ms far beyond 2^31
+      await store.putMetricPoints(run.id, [
+        { metric: 'http_reqs', t, values: { count: 3, rate: 3 } },
+        { metric: 'http_reqs', t: t + 1000, values: { count: 5, rate: 5 } },
+        { metric: 'http_req_duration{status:200}', t, values: { avg: 12.5, 'p(95)': 20 } },
+      ]);
+      await store.putMetricPoints(run.id, [{ metric: 'http_reqs', t, values: { count: 7, rate: 7 } }]);
+      await store.putMetricPoints(other.id, [{ metric: 'http_reqs', t, values: { count: 1, rate: 1 } }]);
+      await store.putMetricPoints(run.id, []);
+      assert.deepEqual(await store.listMetricPoints(run.id, 'http_reqs'), [
+        { metric: 'http_reqs', t, values: { count: 7, rate: 7 } },
+        { metric: 'http_reqs', t: t + 1000, values: { count: 5, rate: 5 } },
+      ]);
+      assert.deepEqual((await store.listMetricPoints(run.id, 'http_reqs', { fromMs: t + 1, toMs: t + 1000 })).map((p) => p.t), [t + 1000]);
+      assert.deepEqual((await store.listMetricPoints(run.id, 'http_req_duration{status:200}'))[0]?.values, { avg: 12.5, 'p(95)': 20 });
+      assert.deepEqual(await store.listMetricPoints(run.id, 'nope'), []);
+      // Many points at once (more than one statement's worth of parameters).
+      await store.putMetricPoints(other.id, Array.from({ length: 450 }, (_, i) => ({ metric: 'vus', t: t + i * 1000, values: { value: i } })));
+      assert.equal((await store.listMetricPoints(other.id, 'vus')).length, 450);
+    }));
+
+    test('stores a run\'s summary and warnings, the warnings only for its own organization', (f) => withStore(f, async (store) => {
+      const a = await seedOrg(store, 'a');
+      const b = await seedOrg(store, 'b');
+      const run = await newRun(store, a);
+      assert.equal(await store.getRunSummary(run.id), undefined);
+      await store.putRunSummary(run.id, { metrics: { iterations: { type: 'counter', values: { count: 1 } } } }, iso());
+      await store.putRunSummary(run.id, { metrics: {}, root_group: { name: '' } }, iso(1000));
+      assert.deepEqual(await store.getRunSummary(run.id), { metrics: {}, root_group: { name: '' } });
+      await store.addRunWarning(run.id, { code: 'agent_high_cpu', message: 'first', at: iso() });
+      await store.addRunWarning(run.id, { code: 'agent_high_memory', message: 'second', at: iso(1000) });
+      assert.deepEqual((await store.listRunWarnings(a.orgId, run.id))?.map((w) => `${w.code}:${w.message}`), ['agent_high_cpu:first', 'agent_high_memory:second']);
+      assert.equal(await store.listRunWarnings(b.orgId, run.id), undefined);
     }));
 
     test('keeps test names unique within a project and finds a test by name', (f) => withStore(f, async (store) => {

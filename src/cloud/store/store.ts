@@ -97,6 +97,23 @@ export interface RunAssignment {
   readonly updatedAt: string;
 }
 
+/** One second of a metric (or sub-metric, named as in thresholds: `http_req_duration{status:200}`). */
+export interface StoredMetricPoint {
+  readonly metric: string;
+  /** Epoch ms of the second. */
+  readonly t: number;
+  /** That second's k6 stats (count/rate, value, avg/p(95)/…), by name. */
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/** A warning raised on a run (e.g. an overutilized load generator). */
+export interface RunWarning {
+  /** Stable code, e.g. `agent_high_cpu`. */
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
 /**
  * Persistence of the control plane behind one interface (SQLite embedded, PostgreSQL for many
  * replicas); both implementations pass `store.case.test.ts`. Methods that take an `OrgId` see only
@@ -205,6 +222,19 @@ export interface Store {
   listAgentAssignments(agentId: AgentId, opts?: { activeOnly?: boolean }): Promise<RunAssignment[]>;
   /** Moves one share to a new state; false if there is no such share. */
   setAssignmentState(runId: RunId, agentId: AgentId, state: AssignmentState, at: string): Promise<boolean>;
+
+  /** Writes per-second points; a point already stored for (run, metric, second) is replaced. */
+  putMetricPoints(runId: RunId, points: readonly StoredMetricPoint[]): Promise<void>;
+  /** A run's points of one metric, by time, with `t` in [fromMs, toMs] when given. */
+  listMetricPoints(runId: RunId, metric: string, range?: { fromMs?: number; toMs?: number }): Promise<StoredMetricPoint[]>;
+  /** Stores (or replaces) a run's summary JSON. */
+  putRunSummary(runId: RunId, summary: Readonly<Record<string, unknown>>, at: string): Promise<void>;
+  /** A run's stored summary; undefined when none was stored. */
+  getRunSummary(runId: RunId): Promise<Record<string, unknown> | undefined>;
+  /** Records a warning raised on a run. */
+  addRunWarning(runId: RunId, warning: RunWarning): Promise<void>;
+  /** A run's warnings, oldest first; undefined for another organization's run. */
+  listRunWarnings(orgId: OrgId, runId: RunId): Promise<RunWarning[] | undefined>;
 
   /** The migrations applied to this database, in order. */
   appliedMigrations(): Promise<string[]>;

@@ -20,7 +20,10 @@ export interface ControlPlaneTransport {
 
 /** How an agent talks to the control plane. */
 export interface AgentTransport {
+  /** Called for every message from the control plane. */
   onMessage(handler: (message: ControlToAgent) => void): void;
+  /** Sends to the control plane; dropped when the link is down (metric batches are re-sent by sequence). */
   send(message: AgentToControl): void;
+  /** Closes the agent's end (safe to call twice). */
   close(): Promise<void>;
 }
