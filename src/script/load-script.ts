@@ -58,6 +58,20 @@ export interface CompiledScript {
   arrayBuffer(bytes: Uint8Array): ArrayBuffer;
 }
 
+/**
+ * Points esbuild's module-interop helpers (__toESM, __toCommonJS) at the sandbox's shared
+ * versions. esbuild's own copy every export of every imported module into a new object of
+ * getters, per VU: kilobytes per VU for nothing, since herd's modules already have the right
+ * shape. Line counts are kept so source maps still match.
+ */
+export function useSharedInterop(code: string): string {
+  const replace = (src: string, re: RegExp, name: string): string =>
+    src.replace(re, (whole) => `var ${name} = ${RESERVED_PREFIX}rt.${name.slice(2)};${'\n'.repeat(whole.split('\n').length - 1)}`);
+  let out = replace(code, /^var __toESM = \(mod, isNodeMode, target\) => \([\s\S]*?\n\)\);$/m, '__toESM');
+  out = replace(out, /^var __toCommonJS = \(mod\) => .*;$/m, '__toCommonJS');
+  return out;
+}
+
 /** The file name the bundle is compiled under; stack frames carrying it are mapped back. */
 export const BUNDLE_FILENAME = 'herd:script';
 
@@ -65,6 +79,9 @@ interface Runtime {
   expose(v: unknown): unknown;
   toRealm(json: string): unknown;
   makeRequire(load: (specifier: string) => unknown): unknown;
+  makeScope(defined: readonly string[], undefinedNames: readonly string[]): (host: Record<string, unknown>) => object;
+  toESM(mod: unknown, isNodeMode?: boolean): unknown;
+  toCommonJS(mod: unknown): unknown;
   seedRandom(seed: number): void;
 }
 
@@ -169,7 +186,7 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
   // transformed code's own lines, which is what the transform's source map speaks of.
   const source =
     `(function (${RESERVED_PREFIX}rt) { 'use strict'; return async function (${RESERVED_PREFIX}g, require, module, exports) {\n` +
-    `${transformed.code}\n}; })`;
+    `${useSharedInterop(transformed.code)}\n}; })`;
   let outer: (rt: Runtime) => Factory;
   try {
     const script = new vm.Script(source, { filename: BUNDLE_FILENAME, lineOffset: -1 });
@@ -178,17 +195,20 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
     throw new HerdError('script_syntax', `the transformed script does not compile: ${stacks.mapText(e instanceof Error ? e.message : String(e))}`, { cause: e });
   }
   const factory = outer(rt);
-  const newObject = vm.runInContext('() => Object.create(null)', context) as () => object;
   const newPlainObject = vm.runInContext('() => ({})', context) as () => object;
   const newArrayBuffer = vm.runInContext('(n) => new ArrayBuffer(n)', context) as (n: number) => ArrayBuffer;
-  const newReferenceError = vm.runInContext('(m) => new ReferenceError(m)', context) as (m: string) => Error;
   const freeGlobals = transformed.freeGlobals;
+  let newScope: ((host: Record<string, unknown>) => object) | undefined;
 
   return {
     code: transformed.code,
     async instantiate(host: InstanceHost): Promise<ModuleExports> {
-      const g = newObject();
-      for (const name of freeGlobals) defineGlobal(g, name, host.globals, rt, newReferenceError);
+      // Every VU's host globals have the same names, so the scope's shape is fixed at the first VU.
+      newScope ??= rt.makeScope(
+        freeGlobals.filter((n) => n in host.globals),
+        freeGlobals.filter((n) => !(n in host.globals)),
+      );
+      const g = newScope(host.globals);
       const exportsObject = newPlainObject();
       const module = newPlainObject() as { exports: object };
       module.exports = exportsObject;
@@ -227,25 +247,3 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
 }
 
 /** Defines one free global on the per-VU scope object: live reads of host.globals, or a ReferenceError. */
-function defineGlobal(g: object, name: string, globals: Record<string, unknown>, rt: Runtime, refError: (m: string) => Error): void {
-  if (name in globals) {
-    Object.defineProperty(g, name, {
-      get: () => rt.expose(globals[name]),
-      set: (v: unknown) => {
-        globals[name] = v;
-      },
-      configurable: true,
-    });
-    return;
-  }
-  Object.defineProperty(g, name, {
-    get: () => {
-      throw refError(`${name} is not defined`);
-    },
-    // Assigning an undeclared name creates a per-VU global, as it would in sloppy code.
-    set: (v: unknown) => {
-      Object.defineProperty(g, name, { value: v, writable: true, configurable: true });
-    },
-    configurable: true,
-  });
-}

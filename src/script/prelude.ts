@@ -47,7 +47,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
         if (new.target !== undefined) return expose(Reflect.construct(fn, args));
         return expose(Reflect.apply(fn, unwrap(this), args));
       };
-      Object.defineProperty(w, 'name', { value: typeof fn.name === 'string' ? fn.name : '' });
+      // No defineProperty(w, 'name') here: it turns every wrapper's properties into a dictionary
+      // (hundreds of bytes each, a dozen wrappers per VU).
     } else if (isPlain(v)) {
       w = new Proxy(v, handler);
     } else {
@@ -169,8 +170,68 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
   }
-  function makeRequire(load) {
-    return function require(specifier) { return expose(load(String(specifier))); };
+  // The per-VU scope of free globals: one shared prototype of accessors, one small object per VU
+  // (accessors defined on each VU's own object would put it in dictionary mode, kilobytes per VU).
+  function makeScope(defined, undefinedNames) {
+    const H = Symbol('host globals');
+    function Scope(h) { this[H] = h; }
+    const proto = Object.create(null);
+    for (const name of defined) {
+      Object.defineProperty(proto, name, {
+        get() { return expose(this[H][name]); },
+        set(v) { this[H][name] = v; },
+        configurable: true,
+      });
+    }
+    for (const name of undefinedNames) {
+      Object.defineProperty(proto, name, {
+        get() { throw new ReferenceError(name + ' is not defined'); },
+        // Assigning an undeclared name creates a per-VU global, as it would in sloppy code.
+        set(v) { Object.defineProperty(this, name, { value: v, writable: true, configurable: true }); },
+        configurable: true,
+      });
+    }
+    Scope.prototype = proto;
+    return (h) => new Scope(h);
   }
-  return Object.freeze({ seq: Object.freeze(seq), expose, typeOf, toRealm, makeRequire, seedRandom });
+  // herd's built-in modules as scripts import them: {default, ...named} already has the shape of
+  // an ES module namespace, so esbuild's interop helpers can hand them over as they are instead
+  // of copying every export into a fresh object of getters for every VU.
+  const builtinViews = new WeakSet();
+  function makeRequire(load) {
+    return function require(specifier) {
+      const m = expose(load(String(specifier)));
+      if (isObj(m)) builtinViews.add(m);
+      return m;
+    };
+  }
+  function copyProps(to, from) {
+    for (const key of Object.getOwnPropertyNames(from)) {
+      if (!Object.prototype.hasOwnProperty.call(to, key) && key !== 'default') {
+        const d = Object.getOwnPropertyDescriptor(from, key);
+        Object.defineProperty(to, key, { get: () => from[key], enumerable: !d || d.enumerable });
+      }
+    }
+    return to;
+  }
+  // esbuild's __toESM, except for built-in modules (see above).
+  const esmViews = new WeakMap();
+  function toESM(mod, isNodeMode) {
+    if (builtinViews.has(mod)) {
+      // The default import is the module object itself (as esbuild does for CommonJS), and every
+      // named export is reached through the prototype: one small object per module per VU.
+      let view = esmViews.get(mod);
+      if (view === undefined) {
+        view = Object.create(mod, { default: { value: mod, enumerable: true } });
+        esmViews.set(mod, view);
+      }
+      return view;
+    }
+    const target = mod != null ? Object.create(Object.getPrototypeOf(mod)) : {};
+    if (isNodeMode || !mod || !mod.__esModule) Object.defineProperty(target, 'default', { value: mod, enumerable: true });
+    return mod != null && (typeof mod === 'object' || typeof mod === 'function') ? copyProps(target, mod) : target;
+  }
+  // esbuild's __toCommonJS: the entry's exports object already has live getters; no copy needed.
+  function toCommonJS(mod) { return mod; }
+  return Object.freeze({ seq: Object.freeze(seq), expose, typeOf, toRealm, makeRequire, makeScope, toESM, toCommonJS, seedRandom });
 })()`;
