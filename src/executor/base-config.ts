@@ -72,6 +72,29 @@ export interface BaseOptions {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/**
+ * The options every executor shares, copied once from the parsed options. Each executor's
+ * config class extends it and adds only its own fields.
+ */
+export abstract class ScenarioBase implements BaseOptions {
+  readonly startTime: number;
+  readonly gracefulStop: number;
+  readonly exec: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly name: string,
+    o: BaseOptions,
+  ) {
+    this.startTime = o.startTime;
+    this.gracefulStop = o.gracefulStop;
+    this.exec = o.exec;
+    this.env = o.env;
+    this.tags = o.tags;
+  }
+}
+
 /** k6's trailing "(maxDuration: 10m0s, exec: x, startTime: 10s, gracefulStop: 30s)" of a description. */
 export function describeBase(o: BaseOptions, ...facts: string[]): string {
   const all = [...facts];

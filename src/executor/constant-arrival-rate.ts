@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
 import { arrivalRatePlan, maxVUsFact, maxVUsRelation, ratePerSecond, runArrivalRate } from './arrival-rate.js';
 import { constantSchedule, type ArrivalSchedule } from './arrival-schedule.js';
-import { baseShape, describeBase, durationAboveField, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationAboveField, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorRuntime } from './types.js';
 
@@ -33,13 +33,8 @@ export const constantArrivalRateSchema = z
 export type ConstantArrivalRateOptions = z.output<typeof constantArrivalRateSchema>;
 
 /** A validated constant-arrival-rate scenario. */
-export class ConstantArrivalRateConfig implements ExecutorConfig {
+export class ConstantArrivalRateConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** Iterations started per timeUnit, for the whole test. */
   readonly rate: number;
   /** ms the rate is counted over. */
@@ -53,15 +48,8 @@ export class ConstantArrivalRateConfig implements ExecutorConfig {
   /** The global start times. */
   readonly schedule: ArrivalSchedule;
 
-  constructor(
-    readonly name: string,
-    o: ConstantArrivalRateOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: ConstantArrivalRateOptions) {
+    super(name, o);
     this.rate = o.rate;
     this.timeUnit = o.timeUnit;
     this.duration = o.duration;

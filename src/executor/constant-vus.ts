@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
-import { baseShape, describeBase, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
@@ -27,27 +27,15 @@ export const constantVUsSchema = z
 export type ConstantVUsOptions = z.output<typeof constantVUsSchema>;
 
 /** A validated constant-vus scenario. */
-export class ConstantVUsConfig implements ExecutorConfig {
+export class ConstantVUsConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** VUs of the whole test. */
   readonly vus: number;
   /** ms during which iterations start. */
   readonly duration: number;
 
-  constructor(
-    readonly name: string,
-    o: ConstantVUsOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: ConstantVUsOptions) {
+    super(name, o);
     this.vus = o.vus;
     this.duration = o.duration;
   }

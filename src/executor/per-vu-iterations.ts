@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
-import { baseShape, describeBase, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
@@ -30,13 +30,8 @@ export const perVUIterationsSchema = z
 export type PerVUIterationsOptions = z.output<typeof perVUIterationsSchema>;
 
 /** A validated per-vu-iterations scenario. */
-export class PerVUIterationsConfig implements ExecutorConfig {
+export class PerVUIterationsConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** VUs of the whole test. */
   readonly vus: number;
   /** Iterations each VU runs. */
@@ -44,15 +39,8 @@ export class PerVUIterationsConfig implements ExecutorConfig {
   /** ms after which no new iteration starts. */
   readonly maxDuration: number;
 
-  constructor(
-    readonly name: string,
-    o: PerVUIterationsOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: PerVUIterationsOptions) {
+    super(name, o);
     this.vus = o.vus;
     this.iterations = o.iterations;
     this.maxDuration = o.maxDuration;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
 import { arrivalRatePlan, maxVUsFact, maxVUsRelation, ratePerSecond, runArrivalRate } from './arrival-rate.js';
 import { rampingSchedule, type ArrivalSchedule } from './arrival-schedule.js';
-import { baseShape, describeBase, durationAboveField, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationAboveField, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
 import type { Stage } from './ramping-steps.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorRuntime } from './types.js';
@@ -44,13 +44,8 @@ export const rampingArrivalRateSchema = z
 export type RampingArrivalRateOptions = z.output<typeof rampingArrivalRateSchema>;
 
 /** A validated ramping-arrival-rate scenario. */
-export class RampingArrivalRateConfig implements ExecutorConfig {
+export class RampingArrivalRateConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** Iterations per timeUnit at the start, for the whole test. */
   readonly startRate: number;
   /** ms the rates are counted over. */
@@ -66,15 +61,8 @@ export class RampingArrivalRateConfig implements ExecutorConfig {
   /** The global start times. */
   readonly schedule: ArrivalSchedule;
 
-  constructor(
-    readonly name: string,
-    o: RampingArrivalRateOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: RampingArrivalRateOptions) {
+    super(name, o);
     this.startRate = o.startRate;
     this.timeUnit = o.timeUnit;
     this.stages = o.stages;

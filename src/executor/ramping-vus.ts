@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
-import { baseShape, describeBase, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor, isIntAtLeast } from './definition.js';
 import { gracefulSteps, maxPlannedVUs, rawSteps, type Stage } from './ramping-steps.js';
 import { startStopSignals } from './stop-signals.js';
@@ -54,13 +54,8 @@ interface Slot {
 }
 
 /** A validated ramping-vus scenario. */
-export class RampingVUsConfig implements ExecutorConfig {
+export class RampingVUsConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** VUs at the start, for the whole test. */
   readonly startVUs: number;
   /** The stages, durations in ms. */
@@ -68,15 +63,8 @@ export class RampingVUsConfig implements ExecutorConfig {
   /** ms a ramped-down VU may take to finish its iteration. */
   readonly gracefulRampDown: number;
 
-  constructor(
-    readonly name: string,
-    o: RampingVUsOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: RampingVUsOptions) {
+    super(name, o);
     this.startVUs = o.startVUs;
     this.stages = o.stages;
     this.gracefulRampDown = o.gracefulRampDown;

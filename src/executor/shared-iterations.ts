@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
-import { baseShape, describeBase, durationField, intField } from './base-config.js';
+import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor, isIntAtLeast } from './definition.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
@@ -30,13 +30,8 @@ export const sharedIterationsSchema = z
 export type SharedIterationsOptions = z.output<typeof sharedIterationsSchema>;
 
 /** A validated shared-iterations scenario. */
-export class SharedIterationsConfig implements ExecutorConfig {
+export class SharedIterationsConfig extends ScenarioBase implements ExecutorConfig {
   readonly type = TYPE;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
   /** VUs of the whole test. */
   readonly vus: number;
   /** Iterations of the whole test. */
@@ -44,15 +39,8 @@ export class SharedIterationsConfig implements ExecutorConfig {
   /** ms after which no new iteration starts. */
   readonly maxDuration: number;
 
-  constructor(
-    readonly name: string,
-    o: SharedIterationsOptions,
-  ) {
-    this.startTime = o.startTime;
-    this.gracefulStop = o.gracefulStop;
-    this.exec = o.exec;
-    this.env = o.env;
-    this.tags = o.tags;
+  constructor(name: string, o: SharedIterationsOptions) {
+    super(name, o);
     this.vus = o.vus;
     this.iterations = o.iterations;
     this.maxDuration = o.maxDuration;
