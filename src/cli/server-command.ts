@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../config/index.js';
 import { HerdError } from '../errors/index.js';
 import { createApiServer } from '../cloud/api/index.js';
+import { registerDashboard } from '../cloud/api/web.js';
 import { RunManager } from '../cloud/runs/run-manager.js';
 import type { ServerSettingsInput } from '../cloud/scheduler/index.js';
 import { hashToken, newTokenSecret, openPostgresStore, openSqliteStore, type Store } from '../cloud/store/index.js';
@@ -113,6 +114,7 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   await runs.start();
   const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
   const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl });
+  registerDashboard(api, path.resolve(path.dirname(HERD_BIN), '..', 'web', 'dist'));
   const address = await api.listen({ port, host: flags.host });
   const url = io.env['HERD_PUBLIC_URL'] ?? address.replace('0.0.0.0', '127.0.0.1');
 
