@@ -4,7 +4,7 @@ import { parseExecutionSegment } from '../executor/index.js';
 import { Engine } from '../execution/engine.js';
 import { EngineTestContext } from '../execution/test-context.js';
 import type { VU } from '../execution/vu.js';
-import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, type GroupNode, type MetricsBatch } from '../metrics/index.js';
+import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, type GroupNode, type MetricsBatch, type TagSet } from '../metrics/index.js';
 import type { AgentToControl, ControlToAgent } from '../protocol/agent-messages.js';
 import type { AgentId, RunId } from '../protocol/ids.js';
 import type { Logger } from '../runtime/vu-state.js';
@@ -39,6 +39,8 @@ export class Assignment {
   private finished = false;
   /** This agent runs setup() and teardown() for the whole run. */
   private lifecycle = false;
+  /** What the run is doing here, to tell the control plane why it ended. */
+  private phase: 'init' | 'setup' | 'running' | 'teardown' = 'init';
 
   constructor(
     private readonly agentId: AgentId,
@@ -72,7 +74,8 @@ export class Assignment {
           readFile,
           onEnd: (code, message) => {
             if (code !== ExitCode.externalAbort && code !== ExitCode.thresholdsHaveFailed && code !== ExitCode.genericEngine) {
-              this.send({ type: 'ended', runId: this.runId, agentId: this.agentId, reason: code === ExitCode.scriptAborted ? 'script_aborted' : 'script_error', message });
+              const reason = code === ExitCode.scriptAborted ? 'script_abort' : this.phase === 'setup' ? 'setup_error' : 'script_error';
+              this.send({ type: 'ended', runId: this.runId, agentId: this.agentId, reason, message });
             }
           },
         },
@@ -95,6 +98,7 @@ export class Assignment {
   /** Runs setup() (this agent is the run's lifecycle agent) and reports its data. */
   async setup(): Promise<void> {
     const { engine, first } = this.ready();
+    this.phase = 'setup';
     if (typeof first.exports['setup'] === 'function' && engine.options.noSetup !== true) {
       const ok = await engine.runLifecycle(first, 'setup', []);
       if (!ok) return; // onEnd already reported why
@@ -106,6 +110,7 @@ export class Assignment {
   async start(startAt: number, setupJSON: string | undefined): Promise<void> {
     const { engine } = this.ready();
     engine.setupJSON = setupJSON;
+    this.phase = 'running';
     const wait = startAt - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     engine.test.started = startAt;
@@ -134,6 +139,7 @@ export class Assignment {
   async teardown(setupJSON: string | undefined): Promise<void> {
     const { engine, first } = this.ready();
     engine.setupJSON = setupJSON ?? engine.setupJSON;
+    this.phase = 'teardown';
     // teardown's checks travel on their own: the iterations' tree was already sent with `done`.
     engine.test.groups = new GroupTree();
     if (typeof first.exports['teardown'] === 'function' && engine.options.noTeardown !== true) {
@@ -177,8 +183,24 @@ export class Assignment {
       batch: batch as unknown as Extract<AgentToControl, { type: 'metrics' }>['batch'],
       counts: engine.counts(),
       groupCount: engine.test.groups.groupCount,
-      seriesCount: this.collector?.seriesCount ?? 0,
+      seriesCount: this.limitSeries(),
     });
+  }
+
+  /**
+   * Time series as the cloud's 10,000-metrics limit counts them: without the `url` tag, so that
+   * URL grouping (the `name` tag, http.url``) is what decides — the seed's advice for the limit.
+   */
+  private limitSeries(): number {
+    const c = this.collector;
+    if (c === undefined) return 0;
+    let n = 0;
+    for (const m of c.observedMetrics()) {
+      const seen = new Set<TagSet>();
+      c.forEachSeries(m, (tags) => seen.add(tags.without('url')));
+      n += seen.size;
+    }
+    return n;
   }
 
   private flush(): MetricsBatch {

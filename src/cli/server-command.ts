@@ -113,7 +113,7 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   const runs = new RunManager({ store, transport, settings });
   await runs.start();
   const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
-  const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl });
+  const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl, isAgentHealthy: (agent) => runs.agents.isHealthy(agent.id) });
   registerDashboard(api, path.resolve(path.dirname(HERD_BIN), '..', 'web', 'dist'));
   const address = await api.listen({ port, host: flags.host });
   const url = io.env['HERD_PUBLIC_URL'] ?? address.replace('0.0.0.0', '127.0.0.1');

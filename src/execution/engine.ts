@@ -283,8 +283,9 @@ export class Engine implements ScenarioHost {
         logger.log('error', e.message);
         this.endTest(ExitCode.scriptAborted, e.message);
       } else {
-        logger.log('error', describeScriptError(e, (x) => this.compiled.mapStack(x)), { source: 'stacktrace' });
-        this.endTest(ExitCode.scriptException, `${fn}() failed`);
+        const described = describeScriptError(e, (x) => this.compiled.mapStack(x));
+        logger.log('error', described, { source: 'stacktrace' });
+        this.endTest(ExitCode.scriptException, `${fn}() failed: ${described}`);
       }
       return false;
     } finally {

@@ -168,6 +168,29 @@ export async function prepareScript(opts: LoadOptions): Promise<ScriptArtifact> 
   };
 }
 
+/** The script's factory source, compiled (not run); script_syntax errors point at user lines. */
+function compileFactory(artifact: ScriptArtifact, stacks: StackMapper): vm.Script {
+  // One line of wrapper before the code; lineOffset -1 keeps reported lines equal to the
+  // transformed code's own lines, which is what the transform's source map speaks of.
+  const source =
+    `(function (${RESERVED_PREFIX}rt) { 'use strict'; return async function (${RESERVED_PREFIX}g, require, module, exports) {\n` +
+    `${useSharedInterop(artifact.code)}\n}; })`;
+  try {
+    return new vm.Script(source, { filename: BUNDLE_FILENAME, lineOffset: -1 });
+  } catch (e) {
+    throw new HerdError('script_syntax', `the script does not compile: ${stacks.mapText(e instanceof Error ? e.message : String(e))}`, { cause: e });
+  }
+}
+
+/**
+ * Checks that a prepared script compiles, without creating a sandbox or running anything:
+ * what a control plane does with an uploaded archive before it queues the run.
+ */
+export function checkScriptSyntax(artifact: ScriptArtifact): void {
+  const positions = new BundlePositions(artifact.bundleCode, artifact.bundleMap, artifact.workDir);
+  compileFactory(artifact, new StackMapper(positions, artifact.map, BUNDLE_FILENAME));
+}
+
 /** Compiles a prepared script once in a fresh sandbox context. */
 export function compileScript(artifact: ScriptArtifact): CompiledScript {
   hardenHostRealm();
@@ -182,18 +205,7 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
   const stacks = new StackMapper(positions, transformed.map, BUNDLE_FILENAME);
 
   const rt = vm.runInContext(PRELUDE_SOURCE, context, { filename: 'herd:prelude' }) as Runtime;
-  // One line of wrapper before the code; lineOffset -1 keeps reported lines equal to the
-  // transformed code's own lines, which is what the transform's source map speaks of.
-  const source =
-    `(function (${RESERVED_PREFIX}rt) { 'use strict'; return async function (${RESERVED_PREFIX}g, require, module, exports) {\n` +
-    `${useSharedInterop(transformed.code)}\n}; })`;
-  let outer: (rt: Runtime) => Factory;
-  try {
-    const script = new vm.Script(source, { filename: BUNDLE_FILENAME, lineOffset: -1 });
-    outer = script.runInContext(context) as (rt: Runtime) => Factory;
-  } catch (e) {
-    throw new HerdError('script_syntax', `the transformed script does not compile: ${stacks.mapText(e instanceof Error ? e.message : String(e))}`, { cause: e });
-  }
+  const outer = compileFactory(artifact, stacks).runInContext(context) as (rt: Runtime) => Factory;
   const factory = outer(rt);
   const newPlainObject = vm.runInContext('() => ({})', context) as () => object;
   const newArrayBuffer = vm.runInContext('(n) => new ArrayBuffer(n)', context) as (n: number) => ArrayBuffer;

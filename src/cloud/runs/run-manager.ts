@@ -9,13 +9,12 @@ import { formatStatus, isFinal, RunStatuses, type RunStatus } from '../../protoc
 import type { Run, RunResult } from '../../protocol/run.js';
 import { statusReasonSchema, type StatusReason } from '../../protocol/status-change.js';
 import type { ThresholdResult } from '../../protocol/threshold-result.js';
-import { unpackArchive as realUnpackArchive } from '../../script/index.js';
 import {
   AgentRegistry, resolveServerSettings, Scheduler, type Placement, type ServerSettings, type ServerSettingsInput,
 } from '../scheduler/index.js';
 import type { Store, StoredRun } from '../store/index.js';
 import type { ControlPlaneTransport } from '../transport/index.js';
-import type { UnpackArchive } from './archive-unpacker.js';
+import { unpackAndCompile, type UnpackArchive } from './archive-unpacker.js';
 import {
   checkArchiveSize, checkGroups, checkMetricSeries, checkStaticLimits, checkVuHourCap, defaultLimits, type LimitViolation,
 } from './limits.js';
@@ -83,7 +82,7 @@ export class RunManager implements RunService {
     this.settings = resolveServerSettings(options.settings);
     this.#store = options.store;
     this.#transport = options.transport;
-    this.#unpack = options.unpackArchive ?? realUnpackArchive;
+    this.#unpack = options.unpackArchive ?? unpackAndCompile;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? defaultLog;
     this.agents = new AgentRegistry(this.#store, this.settings, this.#now);
@@ -155,7 +154,11 @@ export class RunManager implements RunService {
   async abort(orgId: OrgId, runId: RunId): Promise<Run | undefined> {
     const run = await this.#store.getRun(orgId, runId);
     if (run === undefined) return undefined;
-    if (isFinal(run.status)) return publicRun(run);
+    if (isFinal(run.status)) {
+      throw new HerdError('invalid_transition', `run ${runId} already ended as ${formatStatus(run.status)}; it cannot be aborted`, {
+        hint: 'only runs that are still Created, Validated, Queued, Initializing or Running can be aborted',
+      });
+    }
     return this.#exclusive(runId, async () => {
       const ended = await this.#end(runId, RunStatuses.AbortedByUser, 'user_abort', 'aborted by the user');
       return publicRun(ended ?? await this.#mustGet(runId));
@@ -498,6 +501,14 @@ export class RunManager implements RunService {
       if (share === undefined) continue;
       share.lastHeardMs = now;
       live.lastHeardMs = now;
+      // A generator that has initialized its share but no longer lists the run was restarted
+      // (same id, new process): the share is gone with the old process.
+      if ((share.state === 'initialized' || share.state === 'running') && !m.runs.includes(live.id)) {
+        await this.#exclusive(live.id, () =>
+          this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
+            `load generator ${m.agentId} in zone ${share.zone} lost: it restarted and no longer runs this test. ${OVERUTILIZED_ADVICE}`));
+        continue;
+      }
       if (live.phase !== 'running') continue;
       if (m.cpuPercent > this.settings.warnCpuPercent) {
         await this.#warn(live, share, 'agent_high_cpu', `load generator ${m.agentId} in zone ${share.zone} is at ${Math.round(m.cpuPercent)}% CPU. ${OVERUTILIZED_ADVICE}`);
