@@ -7,6 +7,7 @@ import { targetCommand } from './target-command.js';
 import { demoCommand } from './demo-command.js';
 import { serverCommand, type ServerFlags } from './server-command.js';
 import { agentCommand, type AgentFlags } from './agent-command.js';
+import { archiveCommand, type ArchiveFlags } from './archive-command.js';
 import { cloudAbortCommand, cloudListCommand, cloudRunCommand, cloudStatusCommand, type CloudFlags, type CloudRunFlags } from './cloud-command.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -59,6 +60,24 @@ function program(io: CliIO, result: { code: number }): Command {
     });
 
   root
+    .command('archive')
+    .description("pack a script, its imports and the files it open()s into a k6-format archive (like `k6 archive`)")
+    .argument('<script>', 'the test script')
+    .option('-O, --archive-out <file>', 'where to write the archive', 'archive.tar')
+    .option('-u, --vus <n>', 'number of virtual users')
+    .option('-d, --duration <duration>', 'test duration')
+    .option('-i, --iterations <n>', 'total iterations')
+    .option('-s, --stage <duration:target>', 'a ramping stage, repeatable', collect)
+    .option('-e, --env <KEY=VALUE>', 'an __ENV variable stored in the archive, repeatable', collect)
+    .option('--tag <KEY=VALUE>', 'a tag added to every sample, repeatable', collect)
+    .option('-c, --config <file>', 'a JSON config file of k6 options')
+    .option('-q, --quiet', 'print nothing on success')
+    .option('--no-color', 'no colors in the output')
+    .action(async (script: string, flags: ArchiveFlags) => {
+      result.code = await archiveCommand(script, flags, io);
+    });
+
+  root
     .command('target')
     .description('start the built-in demo/test target (httpbin-style endpoints and a WebSocket echo)')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8099')
@@ -79,17 +98,21 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('--agent-grace <duration>', 'how long a lost generator may stay away before its runs end (HERD_AGENT_GRACE)')
     .option('--run-timeout <duration>', 'how long a run may hear nothing from its generators (HERD_RUN_TIMEOUT)')
     .option('--heartbeat <duration>', 'how often generators report CPU and memory (HERD_HEARTBEAT)')
+    .option('--nats <url>', 'talk to load generators through NATS with JetStream, nats://… (HERD_NATS)')
+    .option('--nats-prefix <prefix>', 'NATS subject prefix shared with the agents, default herd (HERD_NATS_PREFIX)')
     .action(async (flags: ServerFlags) => {
       result.code = await serverCommand(flags, io);
     });
 
   root
     .command('agent')
-    .description('run a load generator (started by herd server for its embedded generator)')
+    .description('run a load generator: standalone with --nats, or as the embedded generator of herd server')
     .option('--zone <name>', 'load zone', 'local')
     .option('--id <id>', 'generator id (default: hostname-pid)')
     .option('--capacity <vus>', 'VUs this generator takes', '20000')
     .option('--heartbeat <duration>', 'how often to report CPU and memory', '1s')
+    .option('--nats <url>', 'connect to the control plane through NATS, nats://… (HERD_NATS)')
+    .option('--nats-prefix <prefix>', 'NATS subject prefix shared with the control plane, default herd (HERD_NATS_PREFIX)')
     .action(async (flags: AgentFlags) => {
       result.code = await agentCommand(flags, io);
     });

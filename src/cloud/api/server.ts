@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HERD_VERSION } from '../../config/index.js';
+import { registerK6LegacyRoutes } from '../k6compat/legacy-routes.js';
 import type { RunService } from '../runs/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { healthSchema } from './api-schemas.js';
@@ -129,6 +130,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
       scope.route({ method: route.method, url: route.url, handler: handlerOf(route, routeDeps, deps.validateResponses === true) });
     }
   });
+  registerK6LegacyRoutes(app, { store: deps.store, runs: deps.runs, maxArchiveBytes });
   return app;
 }
 
