@@ -8,6 +8,8 @@ import { formatStatus, isFinal } from '../protocol/index.js';
 import { ApiClient, ApiRequestError } from './api-client.js';
 import type { CliIO } from './io.js';
 import { createLogger } from './logger.js';
+import { readArchiveFile, type ArchiveFile } from './load-archive.js';
+import type { Options } from '../config/index.js';
 import { optionLayers, parseEnvFlags, type RunFlags } from './run-command.js';
 
 /** Flags every `herd cloud` command takes. */
@@ -85,7 +87,8 @@ export async function cloudRunCommand(script: string, flags: CloudRunFlags, io: 
   for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, userEnv);
 
-  const packed = await packRun({
+  const archiveFile = await readArchiveFile(entry);
+  const packed = archiveFile !== undefined ? fromArchive(archiveFile) : await packRun({
     entry,
     env,
     userEnv,
@@ -98,7 +101,7 @@ export async function cloudRunCommand(script: string, flags: CloudRunFlags, io: 
   const project = flags.project ?? projects.projects[0]?.id;
   if (project === undefined) throw new HerdError('not_found', 'the organization has no project to run tests in', { hint: 'create one with the API' });
   const cloudOptions = (packed.options.cloud ?? {}) as Record<string, unknown>;
-  const testName = flags.name ?? (typeof cloudOptions['name'] === 'string' ? cloudOptions['name'] : path.basename(script));
+  const testName = flags.name ?? archiveFile?.testName ?? (typeof cloudOptions['name'] === 'string' ? cloudOptions['name'] : path.basename(script));
   if (flags.quiet !== true) {
     io.stderr(`herd cloud: ${testName} — ${packed.vus} VUs, archive ${(packed.archive.byteLength / 1024).toFixed(1)} kB${packed.files > 0 ? ` with ${packed.files} file(s)` : ''}\n`);
   }
@@ -111,6 +114,12 @@ export async function cloudRunCommand(script: string, flags: CloudRunFlags, io: 
     return ExitCode.ok;
   }
   return follow(api, created, io, flags.quiet === true);
+}
+
+/** A ready archive (herd's, or a converted k6 one) as if packed here. */
+function fromArchive(file: ArchiveFile): { archive: Uint8Array; options: Options; vus: number; files: number } {
+  const options = file.archive.metadata.options as Options;
+  return { archive: file.bytes, options, vus: Number(options.vus ?? 0), files: file.archive.files.size };
 }
 
 /** Follows a run to its end; exits with k6's cloud exit codes (105 after Ctrl+C). */

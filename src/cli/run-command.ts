@@ -16,6 +16,7 @@ import {
   type SummaryData,
 } from '../output/index.js';
 import { createLogger } from './logger.js';
+import { readArchiveFile } from './load-archive.js';
 import type { CliIO } from './io.js';
 
 /** The flags of `herd run`, as commander hands them over (before validation). */
@@ -159,6 +160,7 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
     });
   }
 
+  const archiveFile = await readArchiveFile(entry);
   const userEnv = flags.env === undefined ? {} : parseEnvFlags(flags.env);
   const env: Record<string, string> = {};
   if (flags.includeSystemEnvVars !== false) {
@@ -194,6 +196,7 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
       interrupt: interrupt.signal,
       allowInsecureRemote: io.env['HERD_ALLOW_INSECURE_IMPORTS'] === 'true',
       workers: workerCount(flags.workers),
+      ...(archiveFile === undefined ? {} : { archive: archiveFile.archive }),
       onStart: (snapshot) => {
         if (flags.quiet === true) return;
         progress = new Progress({ tty: io.stderrIsTTY, write: (s) => io.stderr(s) });

@@ -47,8 +47,9 @@ export class Coordinator {
     for (let part = 0; part < this.workers; part++) {
       const init: WorkerInit = {
         artifact: this.artifact,
-        entry: this.req.entry,
-        env: this.req.env,
+        entry: this.req.archive?.metadata.entry ?? this.req.entry,
+        env: this.req.archive === undefined ? this.req.env : { ...this.req.archive.metadata.env, ...this.req.env },
+        ...(this.req.archive === undefined ? {} : { files: [...this.req.archive.files.entries()] }),
         options: JSON.parse(JSON.stringify(this.engine.options)) as Record<string, unknown>,
         segment: this.segment.toString(),
         sequence: this.segment.sequence,

@@ -4,7 +4,7 @@ import { parseExecutionSegment } from '../executor/index.js';
 import { defineBuiltinMetrics, GroupTree, MetricRegistry, TagSet, type SampleSink } from '../metrics/index.js';
 import type { SummaryData } from '../output/index.js';
 import type { Logger } from '../runtime/vu-state.js';
-import { compileScript, prepareScript, type CompiledScript } from '../script/index.js';
+import { archiveFileReader, compileScript, prepareScript, type Archive, type CompiledScript } from '../script/index.js';
 import { Coordinator } from './coordinator.js';
 import { Engine, type EngineCounts } from './engine.js';
 import { describeScriptError } from './errors.js';
@@ -32,6 +32,11 @@ export interface RunRequest {
   readonly allowInsecureRemote?: boolean;
   /** Worker threads to spread VUs over (1 = run everything in this thread). */
   readonly workers?: number;
+  /**
+   * A run's archive (herd's format; k6 archives are converted first): its script, options and
+   * the files its init code read are used instead of `entry` on disk, as `k6 run archive.tar`.
+   */
+  readonly archive?: Archive;
   /** Called once the test starts running (for the progress display). */
   onStart?(progress: () => EngineProgress): void;
 }
@@ -77,14 +82,29 @@ export async function runTest(req: RunRequest): Promise<RunOutcome> {
   const onInterrupt = (): void => engine?.endTest(ExitCode.externalAbort, 'the test was stopped (interrupt)');
   req.interrupt.addEventListener('abort', onInterrupt, { once: true });
   try {
-    const artifact = await prepareScript({
-      entry: req.entry,
-      cacheDir: req.cacheDir,
-      builtinModules: builtinModuleSpecifiers,
-      allowInsecureRemote: req.allowInsecureRemote ?? false,
-    });
+    const archive = req.archive;
+    const artifact =
+      archive?.artifact ??
+      (await prepareScript({
+        entry: req.entry,
+        cacheDir: req.cacheDir,
+        builtinModules: builtinModuleSpecifiers,
+        allowInsecureRemote: req.allowInsecureRemote ?? false,
+      }));
     const compiled = compileScript(artifact);
-    engine = new Engine({ env: req.env, entry: req.entry, logger: req.logger, onEnd: (code, message) => coordinator?.stopAll(code, message) }, test, compiled);
+    const entry = archive?.metadata.entry ?? req.entry;
+    const env = archive === undefined ? req.env : { ...archive.metadata.env, ...req.env };
+    engine = new Engine(
+      {
+        env,
+        entry,
+        logger: req.logger,
+        ...(archive === undefined ? {} : { readFile: archiveFileReader(archive) }),
+        onEnd: (code, message) => coordinator?.stopAll(code, message),
+      },
+      test,
+      compiled,
+    );
     if (req.interrupt.aborted) onInterrupt();
 
     // The first instance runs the init code once to read `options`, as k6's first init does;
@@ -158,6 +178,8 @@ export async function runTest(req: RunRequest): Promise<RunOutcome> {
 }
 
 function consolidateOptions(first: VU, req: RunRequest, engine: Engine): Options {
+  // An archive's options are the ones consolidated when it was made, as in k6.
+  if (req.archive !== undefined) return consolidate([{ source: 'archive options', values: req.archive.metadata.options }, ...req.layers]);
   const scriptOptions = first.exports['options'];
   const values =
     typeof scriptOptions === 'object' && scriptOptions !== null && !Array.isArray(scriptOptions)

@@ -30,6 +30,11 @@ class SampleForwarder implements SampleSink {
   }
 }
 
+/** open() from the archive's files when the run comes from one. */
+function readerOf(files: ReadonlyMap<string, Uint8Array>): (path: string) => Uint8Array | undefined {
+  return (path) => files.get(path);
+}
+
 async function main(init: WorkerInit): Promise<void> {
   const registry = new MetricRegistry();
   const collector = new Collector(registry);
@@ -49,7 +54,13 @@ async function main(init: WorkerInit): Promise<void> {
   const test = new EngineTestContext(runtimeOptions(options), registry, defineBuiltinMetrics(registry), sink, new GroupTree(), logger);
   for (const sa of init.sharedArrays) restoreSharedArray(test, sa.name, sa.json);
   const engine = new Engine(
-    { env: init.env, entry: init.entry, logger, onEnd: (code, message) => post({ type: 'ended', code, message }) },
+    {
+      env: init.env,
+      entry: init.entry,
+      logger,
+      ...(init.files === undefined ? {} : { readFile: readerOf(new Map(init.files)) }),
+      onEnd: (code, message) => post({ type: 'ended', code, message }),
+    },
     test,
     compileScript(init.artifact),
   );

@@ -27,6 +27,8 @@ export interface WorkerInit {
   readonly parts: number;
   /** SharedArray data made once by the coordinator's init run. */
   readonly sharedArrays: ReadonlyArray<{ readonly name: string; readonly json: string }>;
+  /** Files packed in the run's archive (path → bytes), when it runs from one. */
+  readonly files?: ReadonlyArray<readonly [string, Uint8Array]>;
   /** Whether raw samples must be forwarded (JSON/CSV outputs are on). */
   readonly forwardSamples: boolean;
 }
