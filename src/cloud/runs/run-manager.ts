@@ -319,6 +319,16 @@ export class RunManager implements RunService {
     this.agents.heard(m.agentId);
     switch (m.type) {
       case 'register':
+        // An agent registers once per process: a register from one that holds shares of live
+        // runs is a new process under the same id, and those shares died with the old one.
+        for (const live of this.#live.values()) {
+          const share = live.shares.get(m.agentId);
+          if (share === undefined || share.state === 'done') continue;
+          void this.#exclusive(live.id, () =>
+            this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
+              `load generator ${m.agentId} in zone ${share.zone} lost: it restarted during the run. ${OVERUTILIZED_ADVICE}`),
+          ).catch((e) => this.#log('error', `run ${live.id}: ${errorText(e)}`));
+        }
         void this.agents.register(m).then(() => this.scheduler.wake(), (e) => this.#log('error', `register of ${m.agentId} failed: ${errorText(e)}`));
         return;
       case 'heartbeat':

@@ -238,6 +238,14 @@ export const runPage: Page = async (main, [runId = ''], scope) => {
     if (ticking || isFinalStatus(run.status)) return;
     ticking = true;
     try {
+      // Status changes made between the page's first read and its live stream connecting would
+      // otherwise be missed: re-read the run and catch up from its history when it moved.
+      const fresh = await api.get<Run>(`/runs/${run.id}`);
+      if (fresh.status.code !== run.status.code) {
+        run = fresh;
+        await loadHistory();
+        renderTimeline();
+      }
       await Promise.all([loadResults(), loadCharts(), loadAgents(true)]);
       if (!scope.alive) return;
       renderHead();
