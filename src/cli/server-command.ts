@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../config/index.js';
@@ -7,9 +8,10 @@ import { HerdError } from '../errors/index.js';
 import { createApiServer } from '../cloud/api/index.js';
 import { registerDashboard } from '../cloud/api/web.js';
 import { RunManager } from '../cloud/runs/run-manager.js';
-import type { ServerSettingsInput } from '../cloud/scheduler/index.js';
+import { resolveServerSettings, type ServerSettingsInput } from '../cloud/scheduler/index.js';
 import { hashToken, newTokenSecret, openPostgresStore, openSqliteStore, type Store } from '../cloud/store/index.js';
-import { ChildProcessAgents } from '../cloud/transport/index.js';
+import { ChildProcessAgents, type ControlPlaneTransport } from '../cloud/transport/index.js';
+import { connectNatsControl } from '../cloud/transport/nats.js';
 import type { AgentId } from '../protocol/ids.js';
 import type { CliIO } from './io.js';
 
@@ -25,6 +27,9 @@ export interface ServerFlags {
   agentGrace?: string;
   runTimeout?: string;
   heartbeat?: string;
+  /** NATS URL (or HERD_NATS): agents connect through NATS instead of the embedded IPC channel. */
+  nats?: string;
+  natsPrefix?: string;
 }
 
 const HERD_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'herd.js');
@@ -109,7 +114,17 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   }
   const token = await bootstrap(store, io.env, io);
 
-  const transport = new ChildProcessAgents();
+  // With NATS, this replica's durable consumer is named after its host and port, so that a
+  // restart resumes it and replicas on one host do not share one; a silent agent is reported
+  // lost after the agent grace (nats.ts: Replicas, Disconnects).
+  const natsUrl = flags.nats ?? io.env['HERD_NATS'];
+  const natsPrefix = flags.natsPrefix ?? io.env['HERD_NATS_PREFIX'];
+  const natsName = `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${port === 0 ? process.pid : port}`;
+  const transport: ControlPlaneTransport = natsUrl === undefined
+    ? new ChildProcessAgents()
+    : await connectNatsControl(natsUrl, {
+      name: natsName, lostAfterMs: resolveServerSettings(settings).agentGraceMs, ...(natsPrefix === undefined ? {} : { prefix: natsPrefix }),
+    });
   const runs = new RunManager({ store, transport, settings });
   await runs.start();
   const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
@@ -120,14 +135,15 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
 
   let agent: ChildProcess | undefined;
   let stopping = false;
-  const agentId = 'local-1' as AgentId;
+  const agentId = (natsUrl === undefined ? 'local-1' : `${natsName}-local`) as AgentId;
+  const natsArgs = natsUrl === undefined ? [] : ['--nats', natsUrl, ...(natsPrefix === undefined ? [] : ['--nats-prefix', natsPrefix])];
   const startAgent = (): void => {
     const child = fork(
       HERD_BIN,
-      ['agent', '--zone', 'local', '--id', agentId, '--capacity', String(capacity), '--heartbeat', `${settings.heartbeatIntervalMs ?? 1000}ms`],
+      ['agent', '--zone', 'local', '--id', agentId, '--capacity', String(capacity), '--heartbeat', `${settings.heartbeatIntervalMs ?? 1000}ms`, ...natsArgs],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' },
     );
-    transport.attach(child, agentId);
+    if (transport instanceof ChildProcessAgents) transport.attach(child, agentId);
     child.on('exit', (code, signal) => {
       if (stopping) return;
       io.stderr(`the embedded load generator stopped (${signal ?? `code ${code}`}); starting a new one\n`);

@@ -4,3 +4,4 @@ export { createInProcessTransport, type InProcessTransport, type InProcessAgentL
 export { ChildProcessAgents, type ChildProcessAgentsOptions } from './child-process.js';
 export { ipcAgentTransport } from './ipc-agent.js';
 export { logInvalidMessage, type InvalidMessageHandler } from './message-validation.js';
+export { connectNatsControl, connectNatsAgent } from './nats.js';
