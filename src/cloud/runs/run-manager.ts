@@ -511,14 +511,6 @@ export class RunManager implements RunService {
       if (share === undefined) continue;
       share.lastHeardMs = now;
       live.lastHeardMs = now;
-      // A generator that has initialized its share but no longer lists the run was restarted
-      // (same id, new process): the share is gone with the old process.
-      if ((share.state === 'initialized' || share.state === 'running') && !m.runs.includes(live.id)) {
-        await this.#exclusive(live.id, () =>
-          this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
-            `load generator ${m.agentId} in zone ${share.zone} lost: it restarted and no longer runs this test. ${OVERUTILIZED_ADVICE}`));
-        continue;
-      }
       if (live.phase !== 'running') continue;
       if (m.cpuPercent > this.settings.warnCpuPercent) {
         await this.#warn(live, share, 'agent_high_cpu', `load generator ${m.agentId} in zone ${share.zone} is at ${Math.round(m.cpuPercent)}% CPU. ${OVERUTILIZED_ADVICE}`);
