@@ -6,7 +6,7 @@ import { packK6Archive } from '../cloud/k6compat/k6-pack.js';
 import { ExitCode, HerdError, type ExitCodeValue } from '../errors/index.js';
 import type { CliIO } from './io.js';
 import { createLogger } from './logger.js';
-import { optionLayers, parseEnvFlags, type RunFlags } from './run-command.js';
+import { optionLayers, scriptEnv, type RunFlags } from './run-command.js';
 
 /** Flags of `herd archive`. */
 export interface ArchiveFlags extends RunFlags {
@@ -23,10 +23,7 @@ export async function archiveCommand(script: string, flags: ArchiveFlags, io: Cl
   const logger = createLogger({ write: (t) => io.stderr(t), color });
   const entry = path.resolve(io.cwd, script);
   if (!existsSync(entry)) throw new HerdError('script_not_found', `the script ${script} does not exist (looked at ${entry})`);
-  const userEnv = flags.env === undefined ? {} : parseEnvFlags(flags.env);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
-  Object.assign(env, userEnv);
+  const { env, userEnv } = scriptEnv({ env: flags.env }, io);
   const packed = await packK6Archive({
     entry,
     env,

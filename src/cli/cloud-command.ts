@@ -10,7 +10,7 @@ import type { CliIO } from './io.js';
 import { createLogger } from './logger.js';
 import { readArchiveFile, type ArchiveFile } from './load-archive.js';
 import type { Options } from '../config/index.js';
-import { optionLayers, parseEnvFlags, type RunFlags } from './run-command.js';
+import { optionLayers, scriptEnv, type RunFlags } from './run-command.js';
 
 /** Flags every `herd cloud` command takes. */
 export interface CloudFlags {
@@ -82,10 +82,7 @@ export async function cloudRunCommand(script: string, flags: CloudRunFlags, io: 
   const logger = createLogger({ write: (t) => io.stderr(t), color });
   const entry = path.resolve(io.cwd, script);
   if (!existsSync(entry)) throw new HerdError('script_not_found', `the script ${script} does not exist (looked at ${entry})`);
-  const userEnv = flags.env === undefined ? {} : parseEnvFlags(flags.env);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
-  Object.assign(env, userEnv);
+  const { env, userEnv } = scriptEnv({ env: flags.env }, io);
 
   const archiveFile = await readArchiveFile(entry);
   const packed = archiveFile !== undefined ? fromArchive(archiveFile) : await packRun({

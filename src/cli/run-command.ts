@@ -161,12 +161,7 @@ export async function runCommand(script: string, flags: RunFlags, io: CliIO): Pr
   }
 
   const archiveFile = await readArchiveFile(entry);
-  const userEnv = flags.env === undefined ? {} : parseEnvFlags(flags.env);
-  const env: Record<string, string> = {};
-  if (flags.includeSystemEnvVars !== false) {
-    for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
-  }
-  Object.assign(env, userEnv);
+  const { env } = scriptEnv(flags, io);
 
   const layers = optionLayers(flags, io);
 
@@ -255,6 +250,20 @@ async function writeSummaries(
     return;
   }
   if (flags.summary !== false) io.stdout(`\n${textSummary(summary, { indent: '     ', enableColors: color })}\n`);
+}
+
+/**
+ * __ENV for the script: the process environment (unless --no-include-system-env-vars) with the
+ * -e values on top; `userEnv` is the -e values alone (what an archive may carry).
+ */
+export function scriptEnv(flags: Pick<RunFlags, 'env' | 'includeSystemEnvVars'>, io: CliIO): { env: Record<string, string>; userEnv: Record<string, string> } {
+  const userEnv = flags.env === undefined ? {} : parseEnvFlags(flags.env);
+  const env: Record<string, string> = {};
+  if (flags.includeSystemEnvVars !== false) {
+    for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
+  }
+  Object.assign(env, userEnv);
+  return { env, userEnv };
 }
 
 /** Parses -e KEY=VALUE flags. */
