@@ -41,6 +41,8 @@ export class Assignment {
   private lifecycle = false;
   /** What the run is doing here, to tell the control plane why it ended. */
   private phase: 'init' | 'setup' | 'running' | 'teardown' = 'init';
+  /** The `setupDone` sent, to answer a repeated `setup`. */
+  private setupReport: AgentToControl | undefined;
 
   constructor(
     private readonly agentId: AgentId,
@@ -97,17 +99,25 @@ export class Assignment {
 
   /** Runs setup() (this agent is the run's lifecycle agent) and reports its data. */
   async setup(): Promise<void> {
+    // A control-plane replica that took the run over may ask again: setup() runs once, and a
+    // repeat after it finished only repeats its report.
+    if (this.phase !== 'init') {
+      if (this.setupReport !== undefined && this.phase === 'setup') this.send(this.setupReport);
+      return;
+    }
     const { engine, first } = this.ready();
     this.phase = 'setup';
     if (typeof first.exports['setup'] === 'function' && engine.options.noSetup !== true) {
       const ok = await engine.runLifecycle(first, 'setup', []);
       if (!ok) return; // onEnd already reported why
     }
-    this.send({ type: 'setupDone', runId: this.runId, agentId: this.agentId, ...(engine.setupJSON === undefined ? {} : { setupJSON: engine.setupJSON }) });
+    this.setupReport = { type: 'setupDone', runId: this.runId, agentId: this.agentId, ...(engine.setupJSON === undefined ? {} : { setupJSON: engine.setupJSON }) };
+    this.send(this.setupReport);
   }
 
   /** Waits for the common start time, runs the scenarios, streams metrics, reports `done`. */
   async start(startAt: number, setupJSON: string | undefined): Promise<void> {
+    if (this.phase === 'running' || this.phase === 'teardown') return; // a repeat from a replica that took the run over
     const { engine } = this.ready();
     engine.setupJSON = setupJSON;
     this.phase = 'running';
@@ -137,6 +147,7 @@ export class Assignment {
 
   /** Runs teardown() with setup's data and reports its samples and checks; then closes. */
   async teardown(setupJSON: string | undefined): Promise<void> {
+    if (this.phase === 'teardown') return; // teardown() runs once
     const { engine, first } = this.ready();
     engine.setupJSON = setupJSON ?? engine.setupJSON;
     this.phase = 'teardown';

@@ -21,6 +21,10 @@ export interface ServerFlags {
   host: string;
   dataDir: string;
   database?: string;
+  databaseSchema?: string;
+  /** This replica's name (leads of runs, NATS consumer); `<hostname>-<port>` by default. */
+  name?: string;
+  runLease?: string;
   agent: boolean;
   agentCapacity: string;
   launchTimeout?: string;
@@ -52,6 +56,7 @@ function settingsFrom(flags: ServerFlags, env: Readonly<Record<string, string | 
   set('agentGraceMs', pick('--agent-grace', flags.agentGrace, 'HERD_AGENT_GRACE'));
   set('runTimeoutMs', pick('--run-timeout', flags.runTimeout, 'HERD_RUN_TIMEOUT'));
   set('heartbeatIntervalMs', pick('--heartbeat', flags.heartbeat, 'HERD_HEARTBEAT'));
+  set('runLeaseMs', pick('--run-lease', flags.runLease, 'HERD_RUN_LEASE'));
   return s as ServerSettingsInput;
 }
 
@@ -103,7 +108,8 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   const database = flags.database ?? io.env['HERD_DATABASE'];
   let store: Store;
   if (database !== undefined && /^postgres(ql)?:\/\//.test(database)) {
-    store = await openPostgresStore({ connectionString: database });
+    const schema = flags.databaseSchema ?? io.env['HERD_DATABASE_SCHEMA'];
+    store = await openPostgresStore({ connectionString: database, ...(schema === undefined ? {} : { schema }) });
   } else if (database === undefined) {
     mkdirSync(dataDir, { recursive: true });
     store = await openSqliteStore({ file: path.join(dataDir, 'herd.db') });
@@ -114,18 +120,22 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   }
   const token = await bootstrap(store, io.env, io);
 
-  // With NATS, this replica's durable consumer is named after its host and port, so that a
-  // restart resumes it and replicas on one host do not share one; a silent agent is reported
-  // lost after the agent grace (nats.ts: Replicas, Disconnects).
+  // This replica's name: its durable NATS consumer and its lead of runs. By default it is
+  // named after its host and port, so that a restart resumes both (its consumer replays what it
+  // missed, and it takes back the runs it led at once) and replicas on one host differ; a silent
+  // agent is reported lost after the agent grace (nats.ts: Replicas, Disconnects).
   const natsUrl = flags.nats ?? io.env['HERD_NATS'];
   const natsPrefix = flags.natsPrefix ?? io.env['HERD_NATS_PREFIX'];
-  const natsName = `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${port === 0 ? process.pid : port}`;
+  const natsName = flags.name ?? io.env['HERD_SERVER_NAME'] ?? `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${port === 0 ? process.pid : port}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(natsName)) {
+    throw new HerdError('invalid_flag', `--name must be 1-64 letters, digits, _ or -, got ${JSON.stringify(natsName)}`);
+  }
   const transport: ControlPlaneTransport = natsUrl === undefined
     ? new ChildProcessAgents()
     : await connectNatsControl(natsUrl, {
       name: natsName, lostAfterMs: resolveServerSettings(settings).agentGraceMs, ...(natsPrefix === undefined ? {} : { prefix: natsPrefix }),
     });
-  const runs = new RunManager({ store, transport, settings });
+  const runs = new RunManager({ store, transport, settings, schedulerId: natsName });
   await runs.start();
   const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
   const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl, isAgentHealthy: (agent) => runs.agents.isHealthy(agent.id) });

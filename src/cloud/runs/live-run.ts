@@ -52,6 +52,10 @@ export interface LiveRun {
   lastEvalMs: number;
   lastProgressMs: number;
   lastProgressRequests: number;
+  /** Epoch ms this control plane took the run over from another (or its own earlier process); null when it launched it. */
+  resumedAtMs: number | null;
+  /** Epoch ms the lead was last renewed in the store. */
+  leaseRenewedMs: number;
 }
 
 /** A new live run for a placed run. */
@@ -85,5 +89,7 @@ export function newLiveRun(init: {
     lastEvalMs: init.now,
     lastProgressMs: init.now,
     lastProgressRequests: 0,
+    resumedAtMs: null,
+    leaseRenewedMs: init.now,
   };
 }

@@ -21,7 +21,7 @@ import { FakeAgent, type FakeBehaviour } from './testdata/fake-agent.js';
 // does not make them look unhealthy.
 const FAST: ServerSettingsInput = {
   schedulerTickMs: 15, thresholdEvalMs: 40, progressIntervalMs: 40, startDelayMs: 10, heartbeatIntervalMs: 150,
-  agentGraceMs: 900, runTimeoutMs: 500, launchTimeoutMs: 400,
+  agentGraceMs: 900, runTimeoutMs: 500, launchTimeoutMs: 400, runLeaseMs: 300,
 };
 const OK_OPTIONS = { vus: 2, duration: '1s', thresholds: { http_req_duration: ['p(95)<500'] } };
 
@@ -301,7 +301,7 @@ describe('run lifecycle', () => {
 });
 
 describe('run lifecycle across a control-plane restart', () => {
-  it('ends runs that were Running as Aborted by system and picks Queued runs up again', async () => {
+  it('takes over runs that were Running (ending them when their generator is gone) and picks Queued runs up again', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herd-restart-'));
     const file = join(dir, 'herd.db');
     try {
@@ -327,11 +327,24 @@ describe('run lifecycle across a control-plane restart', () => {
 
       const store2 = await openSqliteStore({ file });
       const second = createInProcessTransport();
-      const manager2 = new RunManager({ store: store2, transport: second.control, settings: { ...FAST, launchTimeoutMs: 60_000 } });
+      const manager2 = new RunManager({ store: store2, transport: second.control, settings: { ...FAST, launchTimeoutMs: 60_000 }, schedulerId: 'replica-2' });
       await manager2.start();
+      // The run is taken over, not ended at once; its generator died with the first process and
+      // never shows up here, so after the grace period the run ends with that generator named.
+      const d0 = Date.now() + 3000;
+      while ((await store2.getRunLead(running.id))?.leaderId !== 'replica-2') {
+        assert.ok(Date.now() < d0, 'the new process takes the run over once the old lead lapsed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal((await store2.getRun(org.id, running.id))?.status.name, 'Running', 'the run was not ended by the restart itself');
+      const d1 = Date.now() + 5000;
+      while (!isFinal((await store2.getRun(org.id, running.id))?.status ?? { code: -2, name: 'Created' })) {
+        assert.ok(Date.now() < d1, 'the orphaned run ends');
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const ended = await store2.getRun(org.id, running.id);
-      assert.deepEqual([ended?.status.name, ended?.lastChange.reason], ['Aborted by system', 'internal_error']);
-      assert.match(ended?.lastChange.message ?? '', /control plane restarted while the run was Running/);
+      assert.deepEqual([ended?.status.name, ended?.lastChange.reason], ['Aborted by system', 'agent_lost']);
+      assert.match(ended?.lastChange.message ?? '', /load generator agent-1 in zone local lost: nothing received from it for .* since this control plane took the run over/);
       const later = new FakeAgent(second, 'agent-2' as AgentId, 'later', 1000);
       later.connect();
       const d2 = Date.now() + 5000;

@@ -10,9 +10,9 @@ import type { Run, RunResult } from '../../protocol/run.js';
 import { statusReasonSchema, type StatusReason } from '../../protocol/status-change.js';
 import type { ThresholdResult } from '../../protocol/threshold-result.js';
 import {
-  AgentRegistry, resolveServerSettings, Scheduler, type Placement, type ServerSettings, type ServerSettingsInput,
+  AgentRegistry, resolveServerSettings, Scheduler, type Placement, type PlacementShare, type ServerSettings, type ServerSettingsInput,
 } from '../scheduler/index.js';
-import type { Store, StoredRun } from '../store/index.js';
+import type { Store, StoredMetricPoint, StoredRun } from '../store/index.js';
 import type { ControlPlaneTransport } from '../transport/index.js';
 import { unpackAndCompile, type UnpackArchive } from './archive-unpacker.js';
 import {
@@ -46,6 +46,9 @@ const debug = debuglog('herd:runs');
 const defaultLog: RunLog = (level, message) => debug('%s %s', level, message);
 
 // Reasons an agent's `ended` may carry that the status machine knows for Aborted by script error.
+// How often a replica renews its leads and looks for runs to take over.
+const LEAD_SCAN_MS = 1000;
+
 const SCRIPT_END_REASONS: ReadonlySet<StatusReason> = new Set(['script_abort', 'script_error', 'setup_error', 'init_error']);
 
 // The seed's advice for an overutilized generator (cloud-test-status-codes.md, Aborted by system).
@@ -75,6 +78,11 @@ export class RunManager implements RunService {
   readonly #chains = new Map<RunId, Promise<unknown>>();
   readonly #listeners = new Set<(e: RunEvent) => void>();
   readonly #plans = new Map<RunId, RunPlan>();
+  /** This replica's name in run leads and queue claims. */
+  readonly #replicaId: string;
+  /** Statuses of active runs other replicas lead, as last seen, to announce their changes here. */
+  readonly #othersSeen = new Map<RunId, number>();
+  #lastLeadScanMs = 0;
   #started = false;
   #closed: Promise<void> | undefined;
 
@@ -86,13 +94,14 @@ export class RunManager implements RunService {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? defaultLog;
     this.agents = new AgentRegistry(this.#store, this.settings, this.#now);
+    this.#replicaId = options.schedulerId ?? `scheduler-${randomUUID()}`;
     const self = this;
     this.scheduler = new Scheduler({
       store: this.#store,
       registry: this.agents,
       settings: this.settings,
       now: this.#now,
-      schedulerId: options.schedulerId ?? `scheduler-${randomUUID()}`,
+      schedulerId: this.#replicaId,
       host: {
         planOf: (run) => self.#planOf(run),
         launch: (run, placement) => self.#exclusive(run.id, () => self.#launch(run, placement)),
@@ -115,8 +124,8 @@ export class RunManager implements RunService {
     if (this.#started) return;
     this.#started = true;
     this.#transport.onMessage((m) => this.#onMessage(m));
-    this.#transport.onDisconnect((agentId, why) => {
-      this.agents.disconnected(agentId, why);
+    this.#transport.onDisconnect((agentId, why, silent) => {
+      this.agents.disconnected(agentId, why, silent);
       this.#log('warn', `load generator ${agentId} disconnected: ${why}`);
     });
     await this.#recover();
@@ -196,11 +205,10 @@ export class RunManager implements RunService {
     this.#closed ??= (async () => {
       await this.scheduler.stop();
       await Promise.allSettled([...this.#chains.values()]);
-      // Runs still going are told to stop; a restarted control plane ends them (see #recover).
+      // Runs go on on their generators: their leads are given up, so another replica (or this
+      // one, restarted) takes them over at once instead of after the lease (see #takeOver).
       for (const live of this.#live.values()) {
-        for (const agentId of live.shares.keys()) {
-          this.#transport.send(agentId, { type: 'stop', runId: live.id, reason: 'internal_error', message: 'the control plane is shutting down' });
-        }
+        await this.#store.releaseRunLead(live.id, this.#replicaId).catch((e: unknown) => this.#log('warn', `run ${live.id}: its lead could not be given up: ${errorText(e)}`));
       }
       this.#live.clear();
       await this.#transport.close();
@@ -220,7 +228,16 @@ export class RunManager implements RunService {
     }
     const name = input.testName ?? 'default';
     const found = await this.#store.findTestByName(orgId, input.projectId, name);
-    return (found ?? await this.#store.createTest(orgId, { projectId: input.projectId, name })).id;
+    if (found !== undefined) return found.id;
+    try {
+      return (await this.#store.createTest(orgId, { projectId: input.projectId, name })).id;
+    } catch (e) {
+      // Two submits of a new name at once (on one replica or two): the name is unique per
+      // project, so the one that lost the race uses the test the other made.
+      const made = await this.#store.findTestByName(orgId, input.projectId, name);
+      if (made !== undefined) return made.id;
+      throw e;
+    }
   }
 
   /** Everything checked before a run may be queued, in the order a user would fix it. */
@@ -285,8 +302,14 @@ export class RunManager implements RunService {
     const where = placement.shares.map((s) => `${s.agentId} (${s.zone}, ${s.segment}, ${s.vus} VUs)`).join(', ');
     const current = await this.#store.getRunForSystem(run.id);
     if (current === undefined || current.status.code !== RunStatuses.Queued.code) return false;
+    // The lead comes first, so that no other replica sees the run Initializing without a leader
+    // and takes it over.
+    if (!(await this.#lead(run.id))) return false;
     const initializing = await this.#advance(current, RunStatuses.Initializing, 'placed', `placed on ${where}`);
-    if (initializing === undefined) return false;
+    if (initializing === undefined) {
+      await this.#store.releaseRunLead(run.id, this.#replicaId);
+      return false;
+    }
     const limits = (await this.#store.getOrganization(run.orgId))?.limits ?? defaultLimits;
     const now = this.#now();
     const live = newLiveRun({
@@ -297,15 +320,7 @@ export class RunManager implements RunService {
     this.agents.reserve(run.id, placement.shares);
     try {
       await this.#store.assignAgents(run.id, placement.shares.map((s) => ({ agentId: s.agentId, zone: s.zone, segment: s.segment, vus: s.vus })), new Date(now).toISOString());
-      const archive = await this.#store.getArchive(run.orgId, run.archiveId);
-      if (archive === undefined) throw new HerdError('store_failure', `archive ${run.archiveId} of run ${run.id} is missing`);
-      const base64 = Buffer.from(archive.bytes.buffer, archive.bytes.byteOffset, archive.bytes.byteLength).toString('base64');
-      for (const s of placement.shares) {
-        this.#transport.send(s.agentId, {
-          type: 'assign', runId: run.id, archive: base64, segment: s.segment, sequence: placement.sequence, lifecycle: s.lifecycle,
-          tags: { load_zone: s.zone, instance_id: s.agentId },
-        });
-      }
+      await this.#assign(run, placement.sequence, placement.shares);
     } catch (e) {
       this.#log('error', `run ${run.id}: could not be handed to its load generators: ${errorText(e)}`);
       await this.#end(run.id, RunStatuses.AbortedBySystem, 'internal_error', `the control plane could not hand the run to its load generators: ${errorText(e)}`);
@@ -313,10 +328,30 @@ export class RunManager implements RunService {
     return true;
   }
 
+  /** Sends the run's archive and share to each of `shares` (an agent ignores a repeat). */
+  async #assign(run: StoredRun, sequence: string, shares: readonly PlacementShare[]): Promise<void> {
+    const archive = await this.#store.getArchive(run.orgId, run.archiveId);
+    if (archive === undefined) throw new HerdError('store_failure', `archive ${run.archiveId} of run ${run.id} is missing`);
+    const base64 = Buffer.from(archive.bytes.buffer, archive.bytes.byteOffset, archive.bytes.byteLength).toString('base64');
+    for (const s of shares) {
+      this.#transport.send(s.agentId, {
+        type: 'assign', runId: run.id, archive: base64, segment: s.segment, sequence, lifecycle: s.lifecycle,
+        tags: { load_zone: s.zone, instance_id: s.agentId },
+      });
+    }
+  }
+
   // ---- the conversation with generators ----
 
   #onMessage(m: AgentToControl): void {
     this.agents.heard(m.agentId);
+    if ('runId' in m && m.type !== 'log' && !this.#live.has(m.runId)) {
+      // Another replica leads the run (or nobody does, for now): record what the generator says,
+      // so that whoever leads it next can go on from there.
+      void this.#exclusive(m.runId, () => this.#record(m))
+        .catch((e) => this.#log('error', `run ${m.runId}: recording ${m.type} from ${m.agentId} failed: ${errorText(e)}`));
+      return;
+    }
     switch (m.type) {
       case 'register':
         // An agent registers once per process: a register from one that holds shares of live
@@ -359,8 +394,8 @@ export class RunManager implements RunService {
         return;
       case 'failed':
         this.#withShare(m, async (live) => {
-          const hint = m.error.hint === undefined ? '' : ` (${m.error.hint})`;
-          await this.#end(live.id, RunStatuses.AbortedByScriptError, 'init_error', `init code failed on load generator ${m.agentId}: ${m.error.message}${hint}`);
+          const { reason, message } = scriptEnd(m);
+          await this.#end(live.id, RunStatuses.AbortedByScriptError, reason, message);
         });
         return;
       default: {
@@ -400,6 +435,12 @@ export class RunManager implements RunService {
 
   async #onSetupDone(live: LiveRun, share: LiveShare, setupJSON: string | undefined): Promise<void> {
     if (live.phase !== 'setup' || share.agentId !== live.lifecycleAgent) return;
+    await this.#store.recordRunFacts(live.id, { setupDoneAt: this.#iso(), ...(setupJSON === undefined ? {} : { setupJSON }) });
+    await this.#startScenarios(live, setupJSON);
+  }
+
+  /** Moves the run to Running and sends every generator the common start time. */
+  async #startScenarios(live: LiveRun, setupJSON: string | undefined): Promise<void> {
     const run = await this.#mustGet(live.id);
     const n = live.shares.size;
     const running = await this.#advance(run, RunStatuses.Running, 'started',
@@ -411,13 +452,18 @@ export class RunManager implements RunService {
     live.startAtMs = now + this.settings.startDelayMs;
     live.lastEvalMs = now;
     live.lastProgressMs = now;
-    for (const s of live.shares.values()) {
+    await this.#store.recordRunFacts(live.id, { startAtMs: live.startAtMs });
+    this.#sendStart(live, [...live.shares.values()]);
+    for (const s of live.shares.values()) await this.#store.setAssignmentState(live.id, s.agentId, 'running', this.#iso());
+  }
+
+  #sendStart(live: LiveRun, shares: readonly LiveShare[]): void {
+    for (const s of shares) {
       s.state = 'running';
       this.#transport.send(s.agentId, {
-        type: 'start', runId: live.id, startAt: live.startAtMs, ...(setupJSON === undefined ? {} : { setupJSON }),
+        type: 'start', runId: live.id, startAt: live.startAtMs ?? this.#now(), ...(live.setupJSON === undefined ? {} : { setupJSON: live.setupJSON }),
       });
     }
-    for (const s of live.shares.values()) await this.#store.setAssignmentState(live.id, s.agentId, 'running', this.#iso());
   }
 
   async #onMetrics(live: LiveRun, share: LiveShare, m: Extract<AgentToControl, { type: 'metrics' }>): Promise<void> {
@@ -431,12 +477,50 @@ export class RunManager implements RunService {
   }
 
   async #onEnded(live: LiveRun, m: Extract<AgentToControl, { type: 'ended' }>): Promise<void> {
-    const parsed = statusReasonSchema.safeParse(m.reason);
-    const reason: StatusReason = parsed.success && SCRIPT_END_REASONS.has(parsed.data) ? parsed.data : 'script_error';
-    const what = reason === 'script_abort' ? 'the script called test.abort()'
-      : reason === 'setup_error' ? 'setup() failed'
-        : 'the script failed';
-    await this.#end(live.id, RunStatuses.AbortedByScriptError, reason, `${what} on load generator ${m.agentId}: ${m.message}`);
+    const { reason, message } = scriptEnd(m);
+    await this.#end(live.id, RunStatuses.AbortedByScriptError, reason, message);
+  }
+
+  /**
+   * What a replica that does not lead a run keeps of a generator's message: the facts a leader
+   * would need to go on (batches, share states, setup and teardown reports, a script's end).
+   * All writes are idempotent, so every replica may record the same message.
+   */
+  async #record(m: AgentToControl): Promise<void> {
+    const at = this.#iso();
+    switch (m.type) {
+      case 'metrics':
+        await this.#store.insertMetricBatch({ runId: m.runId, agentId: m.agentId, sequence: m.seq, payload: encodeBatch(m.batch), receivedAt: at });
+        return;
+      case 'initialized':
+        await this.#store.setAssignmentState(m.runId, m.agentId, 'initialized', at);
+        return;
+      case 'setupDone':
+        await this.#store.recordRunFacts(m.runId, { setupDoneAt: at, ...(m.setupJSON === undefined ? {} : { setupJSON: m.setupJSON }) });
+        return;
+      case 'done':
+        await this.#store.insertMetricBatch({ runId: m.runId, agentId: m.agentId, sequence: m.seq, payload: encodeBatch(m.batch), receivedAt: at });
+        await this.#store.setAssignmentState(m.runId, m.agentId, 'done', at, { groupsJSON: JSON.stringify(m.groups) });
+        return;
+      case 'teardownDone':
+        await this.#store.insertMetricBatch({ runId: m.runId, agentId: m.agentId, sequence: m.seq, payload: encodeBatch(m.batch), receivedAt: at });
+        await this.#store.recordRunFacts(m.runId, { teardownDoneAt: at, teardownGroupsJSON: JSON.stringify(m.groups) });
+        return;
+      case 'ended':
+      case 'failed': {
+        const { reason, message } = scriptEnd(m);
+        await this.#store.recordRunFacts(m.runId, { endReason: reason, endMessage: message });
+        return;
+      }
+      case 'register':
+      case 'heartbeat':
+      case 'log':
+        return;
+      default: {
+        const never: never = m;
+        this.#log('error', `unknown agent message ${JSON.stringify(never)}`);
+      }
+    }
   }
 
   async #onDone(live: LiveRun, share: LiveShare, m: Extract<AgentToControl, { type: 'done' }>): Promise<void> {
@@ -445,7 +529,7 @@ export class RunManager implements RunService {
     await this.#ingest(live, share.agentId, m.seq, m.batch);
     live.groups.mergeFrom(m.groups);
     share.state = 'done';
-    await this.#store.setAssignmentState(live.id, share.agentId, 'done', this.#iso());
+    await this.#store.setAssignmentState(live.id, share.agentId, 'done', this.#iso(), { groupsJSON: JSON.stringify(m.groups) });
     if (live.phase === 'running' && [...live.shares.values()].every((s) => s.state === 'done')) {
       live.phase = 'teardown';
       this.#transport.send(live.lifecycleAgent, {
@@ -457,8 +541,14 @@ export class RunManager implements RunService {
   async #onTeardownDone(live: LiveRun, share: LiveShare, m: Extract<AgentToControl, { type: 'teardownDone' }>): Promise<void> {
     if (live.phase !== 'teardown' || share.agentId !== live.lifecycleAgent) return;
     await this.#ingest(live, share.agentId, m.seq, m.batch);
+    await this.#store.recordRunFacts(live.id, { teardownDoneAt: this.#iso(), teardownGroupsJSON: JSON.stringify(m.groups) });
     // The teardown's own groups and checks (the VU part came with `done`).
     live.groups.mergeFrom(m.groups);
+    await this.#finish(live);
+  }
+
+  /** Ends a run whose generators all completed: Finished, passed or failed by its thresholds. */
+  async #finish(live: LiveRun): Promise<void> {
     const evaluation = this.#evaluate(live, true);
     const failed = evaluation !== undefined && !evaluation.passed;
     const message = failed
@@ -468,17 +558,16 @@ export class RunManager implements RunService {
   }
 
   /**
-   * Merges one metric batch once: a batch whose (agent, seq) was seen in this process or is
-   * already in the store (re-sent after a reconnect) is dropped before it reaches the collector.
+   * Stores and merges one metric batch once. A live run knows every (agent, seq) it merged: the
+   * ones it received, and, when it was taken over, every batch in the store (#resume). So a
+   * batch re-sent after a reconnect or replayed by the transport is dropped here, and one that
+   * another replica stored first (it records every batch too) is still merged.
    */
   async #ingest(live: LiveRun, agentId: AgentId, seq: number, raw: { startMs: number; endMs: number; metrics: Array<Record<string, unknown>> }): Promise<void> {
     const key = `${agentId}#${seq}`;
     if (live.seenBatches.has(key)) return;
     live.seenBatches.add(key);
-    const { inserted } = await this.#store.insertMetricBatch({
-      runId: live.id, agentId, sequence: seq, payload: new TextEncoder().encode(JSON.stringify(raw)), receivedAt: this.#iso(),
-    });
-    if (!inserted) return;
+    await this.#store.insertMetricBatch({ runId: live.id, agentId, sequence: seq, payload: encodeBatch(raw), receivedAt: this.#iso() });
     // The message schema leaves the inside of a batch to the metrics code, which throws on what it cannot merge.
     const batch = raw as unknown as MetricsBatch;
     try {
@@ -533,6 +622,11 @@ export class RunManager implements RunService {
   // ---- the periodic checks ----
 
   async #tick(): Promise<void> {
+    const now = this.#now();
+    if (now - this.#lastLeadScanMs >= LEAD_SCAN_MS) {
+      this.#lastLeadScanMs = now;
+      await this.#scanLeads().catch((e) => this.#log('error', `looking for runs to take over failed: ${errorText(e)}`));
+    }
     for (const live of [...this.#live.values()]) {
       await this.#exclusive(live.id, async () => {
         if (this.#live.get(live.id) !== live) return;
@@ -556,7 +650,18 @@ export class RunManager implements RunService {
     let anyDisconnected = false;
     for (const share of live.shares.values()) {
       const agent = this.agents.get(share.agentId);
-      if (agent === undefined || agent.disconnectedAtMs === null) continue;
+      if (agent === undefined && live.resumedAtMs !== null) {
+        // Taken over from another replica (or an earlier process), and its generator has not made
+        // itself known here: judged as one whose link dropped when the run was taken over.
+        anyDisconnected = true;
+        if (now - share.lastHeardMs < agentGraceMs) continue;
+        await this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
+          `load generator ${share.agentId} in zone ${share.zone} lost: nothing received from it for ${seconds(now - share.lastHeardMs)} since this control plane took the run over`);
+        return true;
+      }
+      // A link presumed lost from silence alone is judged by the silence rules below, so that
+      // a run whose generators all fell silent reads Timed out and one alone silent Aborted by system.
+      if (agent === undefined || agent.disconnectedAtMs === null || agent.disconnectSilent) continue;
       anyDisconnected = true;
       if (now - agent.disconnectedAtMs >= agentGraceMs) {
         await this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
@@ -570,7 +675,12 @@ export class RunManager implements RunService {
         `nothing was received from the run's load generators for ${seconds(now - live.lastHeardMs)} (run timeout ${seconds(runTimeoutMs)})`);
       return true;
     }
-    if (now - live.lastHeardMs >= agentGraceMs) return false;
+    // "Alone" silent: another of the run's generators is plainly alive (heard within a few
+    // heartbeats). Generators cut off together stop at slightly different moments, and none of
+    // them is alive then: that is the run timing out, not one generator lost.
+    const aliveWindowMs = Math.min(agentGraceMs / 2, 3 * this.settings.heartbeatIntervalMs);
+    const anyAlive = [...live.shares.values()].some((s) => now - s.lastHeardMs < aliveWindowMs);
+    if (!anyAlive) return false;
     for (const share of live.shares.values()) {
       if (now - share.lastHeardMs >= agentGraceMs) {
         await this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
@@ -579,6 +689,158 @@ export class RunManager implements RunService {
       }
     }
     return false;
+  }
+
+  // ---- leads: which replica conducts which live run ----
+
+  /** Takes or renews this replica's lead of a run for one lease. */
+  #lead(runId: RunId): Promise<boolean> {
+    const now = this.#now();
+    return this.#store.leadRun(runId, this.#replicaId, { now: new Date(now).toISOString(), until: new Date(now + this.settings.runLeaseMs).toISOString() });
+  }
+
+  /**
+   * Renews the leads of this replica's live runs (a run whose lead another replica took is let
+   * go, without a word to its generators), takes over Initializing and Running runs whose lead
+   * lapsed, and announces status changes of the runs other replicas lead to this one's listeners.
+   */
+  async #scanLeads(): Promise<void> {
+    const now = this.#now();
+    for (const live of [...this.#live.values()]) {
+      if (now - live.leaseRenewedMs < this.settings.runLeaseMs / 3) continue;
+      await this.#exclusive(live.id, async () => {
+        if (this.#live.get(live.id) !== live) return;
+        if (await this.#lead(live.id)) {
+          live.leaseRenewedMs = now;
+          return;
+        }
+        this.#log('warn', `run ${live.id}: another control-plane replica leads it now; letting it go`);
+        this.#live.delete(live.id);
+        this.agents.release(live.id);
+      });
+    }
+    const active = await this.#store.listActiveRuns();
+    const stillActive = new Set<RunId>();
+    for (const run of active) {
+      stillActive.add(run.id);
+      if (this.#live.has(run.id)) continue;
+      if (run.status.code === RunStatuses.Initializing.code || run.status.code === RunStatuses.Running.code) {
+        const taken = await this.#exclusive(run.id, () => this.#takeOver(run.id));
+        if (taken) continue;
+      }
+      const seen = this.#othersSeen.get(run.id);
+      if (seen !== undefined && seen !== run.status.code) this.#emitStatus(run);
+      this.#othersSeen.set(run.id, run.status.code);
+    }
+    for (const id of [...this.#othersSeen.keys()]) {
+      if (stillActive.has(id) || this.#live.has(id)) continue;
+      this.#othersSeen.delete(id);
+      const ended = await this.#store.getRunForSystem(id);
+      if (ended !== undefined) this.#emitStatus(ended);
+    }
+  }
+
+  /**
+   * Leads a live run nobody leads (its leader died or gave it up, or this replica restarted):
+   * true when this replica took it and goes on with it. The live state is rebuilt from what
+   * every replica recorded (#record): the shares and their states, every metric batch, the
+   * setup data, the start time, the group trees, a script's end.
+   */
+  async #takeOver(runId: RunId): Promise<boolean> {
+    if (this.#live.has(runId)) return true;
+    const run = await this.#store.getRunForSystem(runId);
+    if (run === undefined || (run.status.code !== RunStatuses.Initializing.code && run.status.code !== RunStatuses.Running.code)) return false;
+    if (!(await this.#lead(runId))) return false;
+    this.#othersSeen.delete(runId);
+    try {
+      await this.#resume(run);
+    } catch (e) {
+      this.#log('error', `run ${runId}: could not be taken over: ${errorText(e)}`);
+      await this.#end(runId, RunStatuses.AbortedBySystem, 'internal_error', `the control plane could not take the run over from another replica: ${errorText(e)}`);
+    }
+    return true;
+  }
+
+  async #resume(run: StoredRun): Promise<void> {
+    const now = this.#now();
+    const assignments = await this.#store.listAssignments(run.id);
+    if (assignments.length === 0) {
+      await this.#end(run.id, RunStatuses.AbortedBySystem, 'internal_error', 'the control plane stopped while handing the run to its load generators');
+      return;
+    }
+    const plan = this.#plans.get(run.id) ?? planRun(run.options, this.settings.defaultZone);
+    const limits = (await this.#store.getOrganization(run.orgId))?.limits ?? defaultLimits;
+    const shares: PlacementShare[] = assignments.map((a) => ({
+      agentId: a.agentId, zone: a.zone, segment: a.segment, vus: a.vus, lifecycle: segmentStart(a.segment) === '0',
+    }));
+    const sequence = sequenceOf(assignments.map((a) => a.segment));
+    const live = newLiveRun({
+      id: run.id, orgId: run.orgId, projectId: run.projectId, vus: run.vus, plannedDurationMs: plan.durationMs, limits,
+      sequence, shares, thresholds: plan.thresholds, now,
+    });
+    live.resumedAtMs = now;
+    const lead = await this.#store.getRunLead(run.id);
+    for (const a of assignments) {
+      const share = live.shares.get(a.agentId);
+      if (share === undefined) continue;
+      share.state = a.state === 'failed' ? 'done' : a.state;
+      if (a.groupsJSON !== null) live.groups.mergeFrom(JSON.parse(a.groupsJSON) as GroupNodeJSON);
+    }
+    if (lead?.teardownGroupsJSON != null) live.groups.mergeFrom(JSON.parse(lead.teardownGroupsJSON) as GroupNodeJSON);
+    // Every batch any replica stored, merged once, in the order each generator sent them.
+    // Later batches rewrite a second's point: one row per (metric, second), the last one wins.
+    const points = new Map<string, StoredMetricPoint>();
+    for (const b of await this.#store.listMetricBatches(run.id)) {
+      live.seenBatches.add(`${b.agentId}#${b.sequence}`);
+      try {
+        const batch = JSON.parse(new TextDecoder().decode(b.payload)) as MetricsBatch;
+        live.collector.mergeBatch(batch);
+        for (const p of live.points.add(batch)) points.set(`${p.metric}\n${p.t}`, p);
+      } catch (e) {
+        this.#log('warn', `run ${run.id}: dropped stored batch ${b.sequence} of ${b.agentId}: ${errorText(e)}`);
+      }
+    }
+    await this.#store.putMetricPoints(run.id, [...points.values()]);
+    live.setupJSON = lead?.setupJSON ?? undefined;
+    live.startAtMs = lead?.startAtMs ?? (run.startedAt === null ? null : Date.parse(run.startedAt) + this.settings.startDelayMs);
+    this.#plans.set(run.id, plan);
+    this.#live.set(run.id, live);
+    this.agents.reserve(run.id, shares);
+    this.#log('info', `run ${run.id}: taken over by ${this.#replicaId} (${run.status.name}, ${live.seenBatches.size} metric batches)`);
+
+    if (lead?.endReason != null) {
+      const parsed = statusReasonSchema.safeParse(lead.endReason);
+      await this.#end(run.id, RunStatuses.AbortedByScriptError, parsed.success ? parsed.data : 'script_error', lead.endMessage ?? 'the script failed');
+      return;
+    }
+    const all = [...live.shares.values()];
+    const lifecycle = live.shares.get(live.lifecycleAgent);
+    if (run.status.code === RunStatuses.Initializing.code) {
+      // An agent ignores a repeated assign, so the shares the old leader may not have sent go out now.
+      await this.#assign(run, sequence, shares.filter((s) => live.shares.get(s.agentId)?.state === 'assigned'));
+      if (!all.every((s) => s.state === 'initialized')) return;
+      if (lead?.setupDoneAt != null) {
+        live.phase = 'setup';
+        await this.#startScenarios(live, live.setupJSON);
+      } else {
+        live.phase = 'setup';
+        this.#transport.send(live.lifecycleAgent, { type: 'setup', runId: run.id });
+      }
+      return;
+    }
+    live.phase = 'running';
+    live.lastEvalMs = now;
+    live.lastProgressMs = now;
+    // Running but `start` perhaps never sent to some (the old leader died in between); agents ignore a repeat.
+    this.#sendStart(live, all.filter((s) => s.state === 'initialized' || s.state === 'assigned'));
+    if (!all.every((s) => s.state === 'done')) return;
+    if (lead?.teardownDoneAt != null && lifecycle !== undefined) {
+      live.phase = 'teardown';
+      await this.#finish(live);
+      return;
+    }
+    live.phase = 'teardown';
+    this.#transport.send(live.lifecycleAgent, { type: 'teardown', runId: run.id, ...(live.setupJSON === undefined ? {} : { setupJSON: live.setupJSON }) });
   }
 
   async #checkRunning(live: LiveRun): Promise<void> {
@@ -712,6 +974,7 @@ export class RunManager implements RunService {
    * they cannot be finished truthfully. Their generators are told to stop, if they are connected.
    */
   async #recover(): Promise<void> {
+    this.#lastLeadScanMs = this.#now();
     for (const run of await this.#store.listActiveRuns()) {
       await this.#exclusive(run.id, async () => {
         switch (run.status.name) {
@@ -735,14 +998,11 @@ export class RunManager implements RunService {
           case 'Queued':
             return;
           case 'Initializing':
-          case 'Running': {
-            for (const a of await this.#store.listAssignments(run.id)) {
-              this.#transport.send(a.agentId, { type: 'stop', runId: run.id, reason: 'internal_error', message: 'the control plane restarted' });
-            }
-            await this.#end(run.id, RunStatuses.AbortedBySystem, 'internal_error',
-              `the control plane restarted while the run was ${run.status.name}; the state of its load generators was lost with it`);
+          case 'Running':
+            // Taken over when its lead is this replica's (restarted under the same name), was
+            // given up, or lapsed; left to the replica that leads it otherwise.
+            if (!(await this.#takeOver(run.id))) this.#othersSeen.set(run.id, run.status.code);
             return;
-          }
           case 'Finished':
           case 'Timed out':
           case 'Aborted by user':
@@ -835,6 +1095,40 @@ function counterOf(live: LiveRun, name: string): number {
   if (metric === undefined) return 0;
   const agg = live.collector.aggregate(metric);
   return agg.type === 'counter' ? agg.count : 0;
+}
+
+/** The status reason and message of a generator's report that the script ended the run. */
+function scriptEnd(m: Extract<AgentToControl, { type: 'ended' | 'failed' }>): { reason: StatusReason; message: string } {
+  if (m.type === 'failed') {
+    const hint = m.error.hint === undefined ? '' : ` (${m.error.hint})`;
+    return { reason: 'init_error', message: `init code failed on load generator ${m.agentId}: ${m.error.message}${hint}` };
+  }
+  const parsed = statusReasonSchema.safeParse(m.reason);
+  const reason: StatusReason = parsed.success && SCRIPT_END_REASONS.has(parsed.data) ? parsed.data : 'script_error';
+  const what = reason === 'script_abort' ? 'the script called test.abort()'
+    : reason === 'setup_error' ? 'setup() failed'
+      : 'the script failed';
+  return { reason, message: `${what} on load generator ${m.agentId}: ${m.message}` };
+}
+
+/** `0` of `0:1/3`. */
+function segmentStart(segment: string): string {
+  return segment.split(':')[0] ?? segment;
+}
+
+/** The execution-segment sequence the segments of a run's shares cut: `0,1/3,1` from `0:1/3` and `1/3:1`. */
+function sequenceOf(segments: readonly string[]): string {
+  const cuts = segments.map((s) => s.split(':')).sort((a, b) => fraction(a[0] ?? '0') - fraction(b[0] ?? '0'));
+  return [cuts[0]?.[0] ?? '0', ...cuts.map((c) => c[1] ?? '1')].join(',');
+}
+
+function fraction(text: string): number {
+  const [n, d] = text.split('/');
+  return Number(n) / (d === undefined ? 1 : Number(d));
+}
+
+function encodeBatch(batch: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(batch));
 }
 
 function errorText(e: unknown): string {

@@ -14,6 +14,8 @@ export interface AgentState {
   /** Epoch ms its link dropped, with why; null while connected. */
   readonly disconnectedAtMs: number | null;
   readonly disconnectWhy: string | null;
+  /** The link is only presumed lost, from the generator's silence (see ControlPlaneTransport.onDisconnect). */
+  readonly disconnectSilent: boolean;
   /** VUs reserved by each run placed on it. */
   readonly reservedVUs: number;
 }
@@ -25,6 +27,7 @@ interface MutableAgent {
   lastHeardMs: number;
   disconnectedAtMs: number | null;
   disconnectWhy: string | null;
+  disconnectSilent: boolean;
   reserved: Map<RunId, number>;
 }
 
@@ -47,7 +50,7 @@ export class AgentRegistry {
     const existing = this.#agents.get(m.agentId);
     const agent: MutableAgent = {
       id: m.agentId, zone: m.zone, capacity: m.capacity, lastHeardMs: this.now(),
-      disconnectedAtMs: null, disconnectWhy: null, reserved: existing?.reserved ?? new Map(),
+      disconnectedAtMs: null, disconnectWhy: null, disconnectSilent: false, reserved: existing?.reserved ?? new Map(),
     };
     this.#agents.set(m.agentId, agent);
     await this.store.upsertAgent({ id: m.agentId, zone: m.zone, capacity: m.capacity, at: new Date(this.now()).toISOString() });
@@ -66,7 +69,7 @@ export class AgentRegistry {
       const rec = await this.store.getAgent(m.agentId);
       if (rec !== undefined && !this.#agents.has(m.agentId)) {
         this.#agents.set(m.agentId, {
-          id: m.agentId, zone: rec.zone, capacity: rec.capacity, lastHeardMs: this.now(), disconnectedAtMs: null, disconnectWhy: null, reserved: new Map(),
+          id: m.agentId, zone: rec.zone, capacity: rec.capacity, lastHeardMs: this.now(), disconnectedAtMs: null, disconnectWhy: null, disconnectSilent: false, reserved: new Map(),
         });
       }
     }
@@ -80,11 +83,12 @@ export class AgentRegistry {
   }
 
   /** Notes that the generator's link dropped. */
-  disconnected(agentId: AgentId, why: string): void {
+  disconnected(agentId: AgentId, why: string, silent = false): void {
     const a = this.#agents.get(agentId);
     if (a === undefined || a.disconnectedAtMs !== null) return;
     a.disconnectedAtMs = this.now();
     a.disconnectWhy = why;
+    a.disconnectSilent = silent;
   }
 
   /** The generator's state, if it ever registered with this process. */
@@ -133,6 +137,6 @@ function sum(m: ReadonlyMap<RunId, number>): number {
 function view(a: MutableAgent): AgentState {
   return {
     id: a.id, zone: a.zone, capacity: a.capacity, lastHeardMs: a.lastHeardMs,
-    disconnectedAtMs: a.disconnectedAtMs, disconnectWhy: a.disconnectWhy, reservedVUs: sum(a.reserved),
+    disconnectedAtMs: a.disconnectedAtMs, disconnectWhy: a.disconnectWhy, disconnectSilent: a.disconnectSilent, reservedVUs: sum(a.reserved),
   };
 }

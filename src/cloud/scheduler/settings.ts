@@ -33,6 +33,12 @@ export const serverSettingsSchema = z.strictObject({
   startDelayMs: z.int().nonnegative().default(1_000),
   /** How long a scheduler's hold on a Queued run lasts if it dies holding it. */
   claimLeaseMs: z.int().positive().default(30_000),
+  /**
+   * How long a replica's lead of a live run lasts unless renewed (it renews every third of it).
+   * A replica that dies leading runs has them taken over by another (or by itself, restarted
+   * under the same name) once this has passed.
+   */
+  runLeaseMs: z.int().positive().default(10_000),
   /** A generator above this CPU percent while running raises a warning on its runs. */
   warnCpuPercent: z.number().min(0).max(100).default(90),
   /** A generator using more than this fraction of its memory limit raises a warning on its runs. */

@@ -1,7 +1,7 @@
 // Persistence of the control plane behind one interface: SQLite (embedded) and PostgreSQL.
 export type {
   Store, StoredRun, StoredArchive, StoredToken, NewRun, TransitionOutcome, StoredRunPage, MetricBatch, AgentRecord, Heartbeat,
-  AssignmentState, RunAssignment, StoredMetricPoint, RunWarning,
+  AssignmentState, RunAssignment, StoredMetricPoint, RunWarning, RunLead, RunFacts,
 } from './store.js';
 export type { SqlDialect } from './schema.js';
 export { KyselyStore } from './kysely-store.js';

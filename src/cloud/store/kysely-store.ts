@@ -9,12 +9,12 @@ import {
 } from '../../protocol/index.js';
 import { appliedMigrations } from './migrations.js';
 import {
-  statusOf, toAgent, toAssignment, toId, toLoadTest, toNumber, toOrganization, toProject, toStatusChange, toStoredRun, toStoredToken,
-  toThresholdResult, toToken,
+  ASSIGNMENT_STATES, statusOf, toAgent, toAssignment, toId, toLoadTest, toNumber, toOrganization, toProject, toStatusChange, toStoredRun, toStoredToken,
+  toRunLead, toThresholdResult, toToken,
 } from './row-mapping.js';
 import type { Database, SqlDialect } from './schema.js';
 import type {
-  AgentRecord, AssignmentState, Heartbeat, MetricBatch, NewRun, RunAssignment, RunWarning, Store, StoredArchive, StoredMetricPoint,
+  AgentRecord, AssignmentState, Heartbeat, MetricBatch, NewRun, RunAssignment, RunFacts, RunLead, RunWarning, Store, StoredArchive, StoredMetricPoint,
   StoredRun, StoredRunPage, StoredToken, TransitionOutcome,
 } from './store.js';
 
@@ -464,15 +464,68 @@ export class KyselyStore implements Store {
     return (await q.orderBy('run_agents.run_id').execute()).map(toAssignment);
   }
 
-  async setAssignmentState(runId: RunId, agentId: AgentId, state: AssignmentState, at: string): Promise<boolean> {
-    const r = await this.#db.updateTable('run_agents').set({ state, updated_at: at })
-      .where('run_id', '=', runId).where('agent_id', '=', agentId).executeTakeFirst();
+  async setAssignmentState(runId: RunId, agentId: AgentId, state: AssignmentState, at: string, opts: { groupsJSON?: string } = {}): Promise<boolean> {
+    // Only forward: replicas record the same agent messages, and a late repeat of `initialized`
+    // must not undo the leader's `running`.
+    const earlier = ASSIGNMENT_STATES.slice(0, ASSIGNMENT_STATES.indexOf(state));
+    if (earlier.length === 0) return false;
+    const r = await this.#db.updateTable('run_agents')
+      .set({ state, updated_at: at, ...(opts.groupsJSON === undefined ? {} : { groups_json: opts.groupsJSON }) })
+      .where('run_id', '=', runId).where('agent_id', '=', agentId).where('state', 'in', earlier).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  // ---- leads of live runs ----
+
+  async leadRun(runId: RunId, leaderId: string, opts: { now: string; until: string }): Promise<boolean> {
+    // One statement on both databases: insert the lead, or take it over when it is ours or its
+    // lease ended. On a conflict PostgreSQL re-checks the WHERE on the locked row, SQLite runs
+    // one writer at a time, so two replicas never both win the same lease.
+    await this.#db.insertInto('run_leads')
+      .values({ run_id: runId, leader_id: leaderId, lease_until: opts.until })
+      .onConflict((oc) => oc.column('run_id').doUpdateSet({ leader_id: leaderId, lease_until: opts.until })
+        .where((eb) => eb.or([
+          eb('run_leads.leader_id', '=', leaderId), eb('run_leads.leader_id', '=', ''), eb('run_leads.lease_until', '<', opts.now),
+        ])))
+      .execute();
+    const row = await this.#db.selectFrom('run_leads').select(['leader_id', 'lease_until']).where('run_id', '=', runId).executeTakeFirst();
+    return row !== undefined && row.leader_id === leaderId && row.lease_until === opts.until;
+  }
+
+  async releaseRunLead(runId: RunId, leaderId: string): Promise<boolean> {
+    const r = await this.#db.updateTable('run_leads').set({ leader_id: '', lease_until: new Date(0).toISOString() })
+      .where('run_id', '=', runId).where('leader_id', '=', leaderId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async getRunLead(runId: RunId): Promise<RunLead | undefined> {
+    const row = await this.#db.selectFrom('run_leads').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    return row === undefined ? undefined : toRunLead(row);
+  }
+
+  async recordRunFacts(runId: RunId, facts: RunFacts): Promise<void> {
+    const set = {
+      ...(facts.setupDoneAt === undefined ? {} : { setup_done_at: facts.setupDoneAt }),
+      ...(facts.setupJSON === undefined ? {} : { setup_json: facts.setupJSON }),
+      ...(facts.startAtMs === undefined ? {} : { start_at_ms: facts.startAtMs }),
+      ...(facts.teardownDoneAt === undefined ? {} : { teardown_done_at: facts.teardownDoneAt }),
+      ...(facts.teardownGroupsJSON === undefined ? {} : { teardown_groups_json: facts.teardownGroupsJSON }),
+      ...(facts.endReason === undefined ? {} : { end_reason: facts.endReason }),
+      ...(facts.endMessage === undefined ? {} : { end_message: facts.endMessage }),
+    };
+    if (Object.keys(set).length === 0) return;
+    // A run nobody leads yet gets a row with no leader and a lease long over.
+    await this.#db.insertInto('run_leads')
+      .values({ run_id: runId, leader_id: '', lease_until: new Date(0).toISOString(), ...set })
+      .onConflict((oc) => oc.column('run_id').doUpdateSet(set))
+      .execute();
   }
 
   // ---- per-second points, summaries, warnings ----
 
-  async putMetricPoints(runId: RunId, points: readonly StoredMetricPoint[]): Promise<void> {
+  async putMetricPoints(runId: RunId, given: readonly StoredMetricPoint[]): Promise<void> {
+    // One statement cannot upsert a row twice (PostgreSQL refuses): the last point of a second wins.
+    const points = [...new Map(given.map((p) => [`${p.metric}\n${p.t}`, p])).values()];
     if (points.length === 0) return;
     // Chunks keep each statement under SQLite's bound-parameter limit.
     for (let i = 0; i < points.length; i += 200) {

@@ -202,6 +202,27 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('run_warnings_run').on('run_warnings').columns(['run_id', 'id']).execute();
       },
     },
+    '0003_run_leads': {
+      async up(db: MigrationDb): Promise<void> {
+        // Which control-plane replica leads each live run, until when (a lease it renews), and
+        // the facts of the conversation with the run's generators that a replica needs to take
+        // the run over: every replica records them as agent messages arrive, whoever leads.
+        await db.schema.createTable('run_leads')
+          .addColumn('run_id', idType, (c) => c.primaryKey().references('runs.id'))
+          .addColumn('leader_id', 'text', (c) => c.notNull())
+          .addColumn('lease_until', 'text', (c) => c.notNull())
+          .addColumn('setup_done_at', 'text')
+          .addColumn('setup_json', 'text')
+          .addColumn('start_at_ms', idType)
+          .addColumn('teardown_done_at', 'text')
+          .addColumn('teardown_groups_json', 'text')
+          .addColumn('end_reason', 'text')
+          .addColumn('end_message', 'text')
+          .execute();
+        // The group tree (checks) a generator reported with its `done`.
+        await db.schema.alterTable('run_agents').addColumn('groups_json', 'text').execute();
+      },
+    },
   };
 }
 

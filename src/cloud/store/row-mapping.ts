@@ -6,10 +6,10 @@ import {
   statusReasonSchema, type TestId, type ThresholdResult, tokenRoleSchema, type TokenId,
 } from '../../protocol/index.js';
 import type {
-  AgentsTable, ApiTokensTable, OrganizationsTable, ProjectsTable, RunAgentsTable, RunsTable, RunStatusHistoryTable,
+  AgentsTable, ApiTokensTable, OrganizationsTable, ProjectsTable, RunAgentsTable, RunLeadsTable, RunsTable, RunStatusHistoryTable,
   TestsTable, ThresholdResultsTable,
 } from './schema.js';
-import type { AgentRecord, AssignmentState, RunAssignment, StoredRun, StoredToken } from './store.js';
+import type { AgentRecord, AssignmentState, RunAssignment, RunLead, StoredRun, StoredToken } from './store.js';
 
 // Rows become records here and only here: ids to decimal strings (pg gives bigint as a string,
 // SQLite as a number), codes to statuses, JSON text to values. A row that does not map (a status
@@ -136,13 +136,23 @@ export function toAgent(r: Selectable<AgentsTable>): AgentRecord {
   };
 }
 
-const ASSIGNMENT_STATES: readonly AssignmentState[] = ['assigned', 'initialized', 'running', 'done', 'failed'];
+/** Assignment states in the order a share moves through them (failed is last: nothing follows it). */
+export const ASSIGNMENT_STATES: readonly AssignmentState[] = ['assigned', 'initialized', 'running', 'done', 'failed'];
 
 /** An assignment from its row. */
 export function toAssignment(r: Selectable<RunAgentsTable>): RunAssignment {
   const state = ASSIGNMENT_STATES.find((s) => s === r.state) ?? corrupt(`an assignment state ${JSON.stringify(r.state)}`);
   return {
     runId: toId<RunId>(r.run_id), agentId: r.agent_id as AgentId, zone: r.zone, segment: r.segment, vus: r.vus,
-    state, assignedAt: r.assigned_at, updatedAt: r.updated_at,
+    state, assignedAt: r.assigned_at, updatedAt: r.updated_at, groupsJSON: r.groups_json,
+  };
+}
+
+/** A run's lead and recorded facts from its row. */
+export function toRunLead(r: Selectable<RunLeadsTable>): RunLead {
+  return {
+    runId: toId<RunId>(r.run_id), leaderId: r.leader_id, leaseUntil: r.lease_until,
+    setupDoneAt: r.setup_done_at, setupJSON: r.setup_json, startAtMs: r.start_at_ms === null ? null : toNumber(r.start_at_ms),
+    teardownDoneAt: r.teardown_done_at, teardownGroupsJSON: r.teardown_groups_json, endReason: r.end_reason, endMessage: r.end_message,
   };
 }

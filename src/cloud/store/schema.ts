@@ -149,6 +149,21 @@ export interface RunAgentsTable {
   state: string;
   assigned_at: string;
   updated_at: string;
+  groups_json: string | null;
+}
+
+/** Who leads a live run and what its generators reported (migration 0003). */
+export interface RunLeadsTable {
+  run_id: IdColumn;
+  leader_id: string;
+  lease_until: string;
+  setup_done_at: string | null;
+  setup_json: string | null;
+  start_at_ms: ColumnType<number | string | null, number | null, number | null>;
+  teardown_done_at: string | null;
+  teardown_groups_json: string | null;
+  end_reason: string | null;
+  end_message: string | null;
 }
 
 /** Per-second points of a run's metrics: one row per (run, metric or sub-metric, second). */
@@ -190,6 +205,7 @@ export interface Database {
   run_usage: RunUsageTable;
   agents: AgentsTable;
   run_agents: RunAgentsTable;
+  run_leads: RunLeadsTable;
   metric_points: MetricPointsTable;
   run_summaries: RunSummariesTable;
   run_warnings: RunWarningsTable;

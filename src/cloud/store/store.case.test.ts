@@ -318,7 +318,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
       try {
         const first = await f.open();
         const applied = await first.appliedMigrations();
-        assert.deepEqual(applied, ['0001_control_plane', '0002_run_results']);
+        assert.deepEqual(applied, ['0001_control_plane', '0002_run_results', '0003_run_leads']);
         await first.close();
         await first.close(); // closing twice is safe
         const again = await f.open();
@@ -464,6 +464,58 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
       assert.ok((await store.transitionRun(run.id, run.status, abort)).ok);
       assert.equal((await store.listAgentAssignments(a1, { activeOnly: true })).length, 0);
       assert.equal((await store.listAgentAssignments(a1)).length, 1);
+    }));
+
+    test('moves a share only forward, keeping the group tree of its done', (f) => withStore(f, async (store) => {
+      const s = await seedOrg(store);
+      const a1 = 'agent-1' as AgentId;
+      await store.upsertAgent({ id: a1, zone: 'local', capacity: 100, at: iso() });
+      const run = await advance(store, await newRun(store, s), RunStatuses.Queued);
+      await store.assignAgents(run.id, [{ agentId: a1, zone: 'local', segment: '0:1', vus: 2 }], iso());
+      assert.equal(await store.setAssignmentState(run.id, a1, 'running', iso(1000)), true);
+      // A replica recording a late `initialized` must not undo the leader's `running`.
+      assert.equal(await store.setAssignmentState(run.id, a1, 'initialized', iso(2000)), false);
+      assert.equal(await store.setAssignmentState(run.id, a1, 'running', iso(2000)), false);
+      assert.equal((await store.listAssignments(run.id))[0]?.state, 'running');
+      assert.equal(await store.setAssignmentState(run.id, a1, 'done', iso(3000), { groupsJSON: '{"name":""}' }), true);
+      const [share] = await store.listAssignments(run.id);
+      assert.deepEqual([share?.state, share?.groupsJSON, share?.updatedAt], ['done', '{"name":""}', iso(3000)]);
+    }));
+
+    test('gives the lead of a run to one replica at a time, for its lease', (f) => withStore(f, async (store) => {
+      const s = await seedOrg(store);
+      const run = await newRun(store, s);
+      assert.equal(await store.getRunLead(run.id), undefined);
+      assert.equal(await store.leadRun(run.id, 'a', { now: iso(0), until: iso(10_000) }), true);
+      assert.equal(await store.leadRun(run.id, 'b', { now: iso(5_000), until: iso(15_000) }), false, 'the lease of a still holds');
+      assert.equal(await store.leadRun(run.id, 'a', { now: iso(6_000), until: iso(16_000) }), true, 'a renews');
+      assert.equal(await store.leadRun(run.id, 'b', { now: iso(15_000), until: iso(25_000) }), false, 'renewed until 16s');
+      assert.equal(await store.leadRun(run.id, 'b', { now: iso(16_001), until: iso(26_001) }), true, 'a lapsed lease is taken');
+      assert.equal(await store.leadRun(run.id, 'a', { now: iso(17_000), until: iso(27_000) }), false, 'a lost it');
+      assert.equal(await store.releaseRunLead(run.id, 'a'), false);
+      assert.equal(await store.releaseRunLead(run.id, 'b'), true);
+      assert.equal(await store.leadRun(run.id, 'a', { now: iso(18_000), until: iso(28_000) }), true, 'a lead given up is free at once');
+      // Two replicas racing for a free lead: exactly one wins.
+      const other = await newRun(store, s);
+      const wins = await Promise.all(['x', 'y', 'z'].map((who) => store.leadRun(other.id, who, { now: iso(0), until: iso(10_000) })));
+      assert.equal(wins.filter(Boolean).length, 1);
+    }));
+
+    test('records the facts of a live run, whoever leads it', (f) => withStore(f, async (store) => {
+      const s = await seedOrg(store);
+      const run = await newRun(store, s);
+      await store.recordRunFacts(run.id, { setupDoneAt: iso(1000), setupJSON: '{"token":"x"}' });
+      let lead = await store.getRunLead(run.id);
+      assert.deepEqual([lead?.leaderId, lead?.setupDoneAt, lead?.setupJSON, lead?.startAtMs], ['', iso(1000), '{"token":"x"}', null]);
+      assert.equal(await store.leadRun(run.id, 'a', { now: iso(2000), until: iso(3000) }), true, 'facts recorded before any lead leave it free');
+      await store.recordRunFacts(run.id, { startAtMs: 1_700_000_000_123 });
+      await store.recordRunFacts(run.id, { teardownDoneAt: iso(4000), teardownGroupsJSON: '{}', endReason: 'script_abort', endMessage: 'm' });
+      await store.recordRunFacts(run.id, {});
+      lead = await store.getRunLead(run.id);
+      assert.deepEqual(lead, {
+        runId: run.id, leaderId: 'a', leaseUntil: iso(3000), setupDoneAt: iso(1000), setupJSON: '{"token":"x"}', startAtMs: 1_700_000_000_123,
+        teardownDoneAt: iso(4000), teardownGroupsJSON: '{}', endReason: 'script_abort', endMessage: 'm',
+      });
     }));
 
     test('keeps one point per (run, metric, second), replacing it when the second is written again', (f) => withStore(f, async (store) => {

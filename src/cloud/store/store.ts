@@ -95,7 +95,35 @@ export interface RunAssignment {
   readonly state: AssignmentState;
   readonly assignedAt: string;
   readonly updatedAt: string;
+  /** The group tree (checks) the generator sent with `done`, as JSON; null before. */
+  readonly groupsJSON: string | null;
 }
+
+/**
+ * Who leads a live run, and what its generators reported that a replica taking the run over
+ * needs to go on (the rest is in the assignments and the metric batches).
+ */
+export interface RunLead {
+  readonly runId: RunId;
+  /** The replica that leads the run (its scheduler id); '' when none took it yet. */
+  readonly leaderId: string;
+  /** Until when the lead holds unless renewed (ISO). */
+  readonly leaseUntil: string;
+  /** When the lifecycle generator reported setup() done, with its data. */
+  readonly setupDoneAt: string | null;
+  readonly setupJSON: string | null;
+  /** The common start time sent to the generators (epoch ms). */
+  readonly startAtMs: number | null;
+  /** When the lifecycle generator reported teardown() done, with teardown's group tree. */
+  readonly teardownDoneAt: string | null;
+  readonly teardownGroupsJSON: string | null;
+  /** A generator's report that the script ended the run (status reason and message). */
+  readonly endReason: string | null;
+  readonly endMessage: string | null;
+}
+
+/** The facts of a live run's conversation that `recordRunFacts` writes (left out: unchanged). */
+export type RunFacts = Partial<Pick<RunLead, 'setupDoneAt' | 'setupJSON' | 'startAtMs' | 'teardownDoneAt' | 'teardownGroupsJSON' | 'endReason' | 'endMessage'>>;
 
 /** One second of a metric (or sub-metric, named as in thresholds: `http_req_duration{status:200}`). */
 export interface StoredMetricPoint {
@@ -220,8 +248,25 @@ export interface Store {
   listAssignments(runId: RunId): Promise<RunAssignment[]>;
   /** An agent's shares, optionally only those of runs not yet final. */
   listAgentAssignments(agentId: AgentId, opts?: { activeOnly?: boolean }): Promise<RunAssignment[]>;
-  /** Moves one share to a new state; false if there is no such share. */
-  setAssignmentState(runId: RunId, agentId: AgentId, state: AssignmentState, at: string): Promise<boolean>;
+  /**
+   * Moves one share forward to a new state (assigned → initialized → running → done, or failed),
+   * with the group tree of its `done`; a move backwards (a late repeat) changes nothing. False if
+   * there is no such share or it was already at or past that state.
+   */
+  setAssignmentState(runId: RunId, agentId: AgentId, state: AssignmentState, at: string, opts?: { groupsJSON?: string }): Promise<boolean>;
+
+  /**
+   * Takes or keeps the lead of a live run for `leaderId` until `until`: succeeds when nobody
+   * leads it, the lead is already this replica's, or the lease ended before `now`. Two replicas
+   * never both succeed for the same lease. True when `leaderId` leads the run after the call.
+   */
+  leadRun(runId: RunId, leaderId: string, opts: { now: string; until: string }): Promise<boolean>;
+  /** Gives the lead up at once (so another replica can take it); false if `leaderId` did not lead it. */
+  releaseRunLead(runId: RunId, leaderId: string): Promise<boolean>;
+  /** The run's lead and recorded facts; undefined when no replica ever led it and nothing was recorded. */
+  getRunLead(runId: RunId): Promise<RunLead | undefined>;
+  /** Records facts of a live run's conversation (any replica, whoever leads); idempotent. */
+  recordRunFacts(runId: RunId, facts: RunFacts): Promise<void>;
 
   /** Writes per-second points; a point already stored for (run, metric, second) is replaced. */
   putMetricPoints(runId: RunId, points: readonly StoredMetricPoint[]): Promise<void>;

@@ -71,8 +71,8 @@ export class ChildProcessAgents implements ControlPlaneTransport {
     this.#messageHandlers.push(handler);
   }
 
-  onDisconnect(handler: (agentId: AgentId, why: string) => void): void {
-    this.#disconnectHandlers.push(({ agentId, why }) => handler(agentId, why));
+  onDisconnect(handler: (agentId: AgentId, why: string, silent: boolean) => void): void {
+    this.#disconnectHandlers.push(({ agentId, why }) => handler(agentId, why, false));
   }
 
   send(agentId: AgentId, message: ControlToAgent): void {

@@ -56,7 +56,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       messageHandlers.push(handler);
     },
     onDisconnect(handler) {
-      disconnectHandlers.push(({ agentId, why }) => handler(agentId, why));
+      disconnectHandlers.push(({ agentId, why }) => handler(agentId, why, false));
     },
     send(agentId, message) {
       const link = links.get(agentId);

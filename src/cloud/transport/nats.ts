@@ -175,7 +175,7 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
   const { js, jsm } = await prepare(nc, url, names, opts, true, spec);
   const onInvalid = opts.onInvalid ?? logInvalidMessage;
   const messageHandlers: Array<(m: AgentToControl) => void> = [];
-  const disconnectHandlers: Array<(d: { agentId: AgentId; why: string }) => void> = [];
+  const disconnectHandlers: Array<(d: { agentId: AgentId; why: string; silent: boolean }) => void> = [];
   const publisher = new JetStreamPublisher(js, (why, m) => onInvalid(`dropped a message to an agent: ${why}`, m));
   // Agents heard over core NATS (ms, monotonic), and those reported lost since.
   const heard = new Map<AgentId, number>();
@@ -185,10 +185,10 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const lose = (agentId: AgentId, why: string): void => {
+  const lose = (agentId: AgentId, why: string, silent: boolean): void => {
     if (!heard.delete(agentId)) return;
     lost.add(agentId);
-    dispatch(disconnectHandlers, { agentId, why }, onInvalid);
+    dispatch(disconnectHandlers, { agentId, why, silent }, onInvalid);
   };
   const hear = (agentId: AgentId, registers: boolean): void => {
     heard.set(agentId, performance.now());
@@ -204,7 +204,7 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
       return;
     }
     if (where.type === PING) return hear(id.data, false);
-    if (where.type === BYE) return lose(id.data, 'it closed its NATS connection');
+    if (where.type === BYE) return lose(id.data, 'it closed its NATS connection', false);
     const raw = decodeJSON(msg.data, onInvalid, msg.subject);
     if (!raw.ok) return;
     const parsed = parseAgentMessage(raw.value, onInvalid, id.data);
@@ -238,7 +238,7 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
       return;
     }
     for (const [id, at] of heard) {
-      if (now - at >= lostAfterMs) lose(id, `nothing came from it over NATS for ${lostAfterMs / 1000}s`);
+      if (now - at >= lostAfterMs) lose(id, `nothing came from it over NATS for ${lostAfterMs / 1000}s`, true);
     }
   }, checkEveryMs);
   timer.unref();
@@ -266,7 +266,7 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
       reader ??= new DurableReader(js, jsm, names.stream, spec, onDurable, (why) => onInvalid(why, undefined));
     },
     onDisconnect(handler) {
-      disconnectHandlers.push(({ agentId, why }) => handler(agentId, why));
+      disconnectHandlers.push(({ agentId, why, silent }) => handler(agentId, why, silent));
     },
     send(agentId: AgentId, message: ControlToAgent) {
       if (closed) return;

@@ -10,8 +10,12 @@ import type { AgentId } from '../../protocol/ids.js';
 export interface ControlPlaneTransport {
   /** Called for every message from any agent. */
   onMessage(handler: (message: AgentToControl) => void): void;
-  /** Called when the link to an agent is known to be lost (e.g. its process exited). */
-  onDisconnect(handler: (agentId: AgentId, why: string) => void): void;
+  /**
+   * Called when the link to an agent is lost: known closed (its process exited, it said
+   * goodbye), or, with `silent`, only presumed from its silence (a NATS agent unheard for a
+   * while: dead, hung or cut off, which the control plane cannot tell apart).
+   */
+  onDisconnect(handler: (agentId: AgentId, why: string, silent: boolean) => void): void;
   /** Sends to one agent; dropped silently when it is not connected (the scheduler's timeouts decide). */
   send(agentId: AgentId, message: ControlToAgent): void;
   /** Closes the transport (safe to call twice). */
