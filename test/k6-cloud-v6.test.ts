@@ -143,6 +143,19 @@ describe('k6 cloud run (k6 ≥ 2.0, v6 REST API) against herd server', { concurr
     assert.deepEqual(last.options?.['thresholds'], { checks: ['rate<0.5'] });
   });
 
+  it('a load test created from plain JavaScript (not what k6 sends, but what the API takes) runs with the options it exports', async () => {
+    const script = `import http from 'k6/http';\nimport { check } from 'k6';\nexport const options = { vus: 3, iterations: 6, thresholds: { checks: ['rate==1'] } };\nexport default function () {\n  check(http.get('${target.url}/get'), { ok: (r) => r.status === 200 });\n}\n`;
+    const mp = multipart(`v6 plain ${key()}`, new TextEncoder().encode(script));
+    const created = parse(await send('POST', `/cloud/v6/projects/${projectId}/load_tests`, { body: mp.body, contentType: mp.contentType }), 201, v6LoadTestSchema);
+    const started = parse(await send('POST', `/cloud/v6/load_tests/${created.id}/start`, { key: key() }), 200, v6StartLoadTestResponseSchema);
+    const { last } = await poll(started.id);
+    assert.equal(last.status, 'completed', JSON.stringify(last));
+    assert.equal(last.result, 'passed');
+    assert.equal(last.max_vus, 3);
+    const summary = await server.api<{ summary: { metrics: Record<string, { values: Record<string, number> }> } }>('GET', `/api/v1/runs/${started.id}/summary`);
+    assert.equal(summary.body.summary.metrics['http_reqs']?.values['count'], 6);
+  });
+
   it('Ctrl+C aborts a running run: 204, then aborted with by_user set ("Aborted (by user)"), result error, exit 97; a second abort is 409', async () => {
     const options = k6Options({ vus: 1, iterations: null, duration: '60s' });
     const started = await cloudRun(`v6 abort ${key()}`, options, { SLEEP: '0.2' });

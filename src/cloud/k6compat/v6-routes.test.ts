@@ -240,22 +240,36 @@ describe('auth and stacks', () => {
 });
 
 describe('load tests', () => {
-  it('refuses plain JavaScript and broken archives with 400 naming the script, and a missing name naming the name', async () => {
-    const jsName = `js ${key()}`;
-    const js = expectError(await createLoadTest(h.a, jsName, new TextEncoder().encode('export default function () {}\n')), 400, 'invalid_request');
-    assert.equal(js.target, 'script');
-    assert.match(js.message, /k6 archive/);
-    const brokenName = `broken ${key()}`;
-    const broken = expectError(await createLoadTest(h.a, brokenName, new Uint8Array(4096).fill(7)), 400, 'invalid_request');
-    assert.equal(broken.target, 'script');
+  it('takes plain JavaScript with literal options, making it a herd archive with those options', async () => {
+    const script = "import http from 'k6/http';\nexport const options = { vus: 3, duration: '10s', thresholds: { checks: ['rate==1'] } };\nexport default function () { http.get(__ENV.TARGET); }\n";
+    const created = expect(await createLoadTest(h.a, `plain ${key()}`, new TextEncoder().encode(script)), 201, v6LoadTestSchema);
+    const test = await h.store.getTest(h.a.org.id, String(created.id) as never);
+    assert.ok(test?.latestArchive != null);
+    const stored = await h.store.getArchive(h.a.org.id, archiveIdSchema.parse(test.latestArchive.id));
+    assert.ok(stored !== undefined);
+    const options = (await unpackArchive(stored.bytes)).metadata.options;
+    assert.equal(options['vus'], 3);
+    assert.deepEqual(options['thresholds'], { checks: ['rate==1'] });
+  });
+
+  it('refuses computed options, unparsable scripts, binary data and a missing name with 400 naming the field', async () => {
+    const refused = async (bytes: Uint8Array, code: string, message: RegExp) => {
+      const name = `refused ${key()}`;
+      const error = expectError(await createLoadTest(h.a, name, bytes), 400, code);
+      assert.equal(error.target, 'script');
+      assert.match(error.message, message);
+      // Nothing was created.
+      const listed = expect(await call('GET', `/cloud/v6/projects/${h.a.project.id}/load_tests?name=${encodeURIComponent(name)}`), 200, loadTestList);
+      assert.deepEqual(listed.value, []);
+    };
+    const text = (s: string) => new TextEncoder().encode(s);
+    await refused(text('export const options = { vus: Number(__ENV.VUS) };\nexport default function () {}\n'), 'script_unsupported', /options\.vus is computed \(CallExpression\) at line 1/);
+    await refused(text('export default function ( {\n'), 'script_syntax', /does not parse/);
+    await refused(new Uint8Array(4096).fill(0xff), 'invalid_request', /neither a k6 archive/);
+    await refused(k6FixtureArchive({ options: k6Options({ vus: 'many' }) }), 'invalid_option', /vus/);
     const mp = k6Multipart('', k6FixtureArchive());
     const noName = expectError(await call('POST', `/cloud/v6/projects/${h.a.project.id}/load_tests`, { payload: mp.payload, contentType: mp.contentType }), 400, 'invalid_request');
     assert.equal(noName.target, 'name');
-    // Nothing was created by the refused uploads.
-    for (const n of [jsName, brokenName]) {
-      const listed = expect(await call('GET', `/cloud/v6/projects/${h.a.project.id}/load_tests?name=${encodeURIComponent(n)}`), 200, loadTestList);
-      assert.deepEqual(listed.value, []);
-    }
   });
 
   it('lists load tests as OData pages: $top, $skip, @count and @nextLink', async () => {

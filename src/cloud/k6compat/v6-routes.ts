@@ -1,6 +1,6 @@
 // The public Grafana Cloud k6 REST API v6 (`/cloud/v6/...`) as far as `k6 cloud run` and
 // `k6 cloud upload` of k6 ≥ 2.0 use it (K6-CLOUD-API.md §0.2, §1.8, §5): validate options,
-// create a load test from a k6 archive (or replace its script), start it, poll the run, abort
+// create a load test from a k6 archive or plain JavaScript (or replace its script), start it, poll the run, abort
 // it; plus auth, projects, load zones and run lists for `k6 cloud login` and other clients.
 //
 // Stacks: Grafana Cloud scopes every call to a stack (`X-Stack-Id`, an int32). herd has one
@@ -22,6 +22,7 @@ import { estimateVuHours, planRun, type RunService } from '../runs/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { IdempotencyCache } from './idempotency-cache.js';
 import { convertK6Archive, looksLikeK6Archive, stripNulls } from './k6-archive.js';
+import { k6ArchiveOfScript } from './plain-script.js';
 import { v6Id, v6LoadTest, v6Project, v6TestRun, vuhBreakdown, type V6ErrorBody, type V6LoadZone, type V6TestRun } from './v6-models.js';
 
 /** What the v6 routes need. */
@@ -361,24 +362,43 @@ function badRequest(message: string, field: string): ApiError {
 }
 
 /**
- * The script of a load test as herd stores it: a k6 archive (what k6 uploads) converted to
- * herd's format, or a herd archive (gzip) checked and kept. Plain JavaScript is refused: its
- * options are only known by running its init code, which herd does on the client
- * (`k6 archive`, `herd cloud run`), never in the control plane.
+ * The script of a load test as herd stores it, whatever form it came in (§5.4 "auto-detected"):
+ * a k6 archive (what k6 uploads) converted to herd's format, a herd archive (gzip) checked and
+ * kept, or plain JavaScript text made into a k6 archive first (see plain-script.ts). Every
+ * problem answers 400 (413 for size) with `target: "script"`.
  */
 async function toHerdArchive(bytes: Uint8Array, maxArchiveBytes: number): Promise<Uint8Array> {
-  if (bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    await unpackArchive(bytes);
-    return bytes;
+  const limits = { maxBytes: maxArchiveBytes, maxCompressedBytes: maxArchiveBytes };
+  try {
+    if (bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      await unpackArchive(bytes);
+      return bytes;
+    }
+    if (looksLikeK6Archive(bytes) || isTar(bytes)) return (await convertK6Archive(bytes, { limits })).archive;
+    const text = scriptText(bytes);
+    if (text === undefined) {
+      throw badRequest('the script is neither a k6 archive (tar) nor JavaScript text (UTF-8)', 'script');
+    }
+    return (await convertK6Archive(k6ArchiveOfScript(text), { limits })).archive;
+  } catch (e) {
+    if (!isHerdError(e)) throw e;
+    throw new ApiError(e.code, e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), fields: [{ path: 'script', message: e.message }] });
   }
-  if (looksLikeK6Archive(bytes)) {
-    const limits = { maxBytes: maxArchiveBytes, maxCompressedBytes: maxArchiveBytes };
-    return (await convertK6Archive(bytes, { limits })).archive;
+}
+
+// A ustar header (magic at offset 257) that is not a k6 archive's gets the k6 reader's own error.
+function isTar(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 512 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar';
+}
+
+function scriptText(bytes: Uint8Array): string | undefined {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // NUL never occurs in source text; it does in binary files that happen to be valid UTF-8.
+    return text.includes('\0') ? undefined : text;
+  } catch {
+    return undefined;
   }
-  throw new ApiError('invalid_request', 'the script is not a k6 archive: herd takes the tar that `k6 archive` writes (what `k6 cloud run` uploads), not plain JavaScript', {
-    hint: 'run `k6 archive script.js` and upload archive.tar, or use `k6 cloud run script.js`',
-    fields: [{ path: 'script', message: 'must be a k6 archive (tar)' }],
-  });
 }
 
 /** One page of `items` by `$skip`/`$top`, with `@count` and `@nextLink` as OData has them. */
