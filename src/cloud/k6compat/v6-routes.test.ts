@@ -191,6 +191,11 @@ describe('POST /cloud/v6/validate_options', () => {
     assert.ok(error.details?.some((d) => d.target === 'options.vus' && /vus/.test(d.message)), JSON.stringify(error));
   });
 
+  it('answers a body that is not JSON with 400 in the v6 shape', async () => {
+    const error = expectError(await call('POST', '/cloud/v6/validate_options', { payload: '{"options":', contentType: 'application/json' }), 400, 'invalid_request');
+    assert.match(error.message, /JSON/);
+  });
+
   it('answers a body without options, and a project of another stack, with errors naming them', async () => {
     const missing = expectError(await call('POST', '/cloud/v6/validate_options', { payload: '{}', contentType: 'application/json' }), 400, 'invalid_request');
     assert.equal(missing.target, 'options');
@@ -270,6 +275,17 @@ describe('load tests', () => {
     const mp = k6Multipart('', k6FixtureArchive());
     const noName = expectError(await call('POST', `/cloud/v6/projects/${h.a.project.id}/load_tests`, { payload: mp.payload, contentType: mp.contentType }), 400, 'invalid_request');
     assert.equal(noName.target, 'name');
+  });
+
+  it('two concurrent creates of one name: one 201, the other 409, one load test', async () => {
+    const name = `race ${key()}`;
+    const answers = await Promise.all([createLoadTest(h.a, name), createLoadTest(h.a, name)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409], JSON.stringify(answers.map((a) => a.body)));
+    const conflict = answers.find((a) => a.status === 409);
+    assert.ok(conflict !== undefined);
+    expectError(conflict, 409, 'conflict');
+    const listed = expect(await call('GET', `/cloud/v6/projects/${h.a.project.id}/load_tests?name=${encodeURIComponent(name)}`), 200, loadTestList);
+    assert.equal(listed.value.length, 1);
   });
 
   it('lists load tests as OData pages: $top, $skip, @count and @nextLink', async () => {

@@ -174,9 +174,15 @@ export function registerK6V6Routes(app: FastifyInstance, deps: K6V6Deps): void {
       const name = upload.fields.name;
       if ((await store.findTestByName(caller.orgId, project.id, name)) !== undefined) throw nameTaken(project.id, name);
       const archive = await toHerdArchive(upload.archive, maxArchiveBytes);
-      // Checked again after the conversion (which takes a while): a concurrent create may have won.
-      if ((await store.findTestByName(caller.orgId, project.id, name)) !== undefined) throw nameTaken(project.id, name);
-      const test = await store.createTest(caller.orgId, { projectId: project.id, name });
+      let test;
+      try {
+        test = await store.createTest(caller.orgId, { projectId: project.id, name });
+      } catch (e) {
+        // A concurrent create of the same name won during the conversion (the unique constraint on
+        // project and name refused this one): the same 409 as when it existed before.
+        if ((await store.findTestByName(caller.orgId, project.id, name)) !== undefined) throw nameTaken(project.id, name);
+        throw e;
+      }
       await store.putArchive(caller.orgId, test.id, archive);
       const stored = await store.getTest(caller.orgId, test.id);
       return { status: 201, body: v6LoadTest(stored ?? test) };
