@@ -58,7 +58,9 @@ function expect<S extends z.ZodType>(r: Sent, status: number, schema: S): z.outp
 }
 
 function expectError(r: Sent, status: number, code: string): z.output<typeof v6ErrorBodySchema>['error'] {
-  return expect(r, status, v6ErrorBodySchema).error.code === code ? (r.body as z.output<typeof v6ErrorBodySchema>).error : assert.fail(`expected code ${code}: ${JSON.stringify(r.body)}`);
+  const body = expect(r, status, v6ErrorBodySchema);
+  assert.equal(body.error.code, code, JSON.stringify(r.body));
+  return body.error;
 }
 
 /** multipart/form-data as Go's mime/multipart writes it: fields first, then the file part `script` named `script`. */

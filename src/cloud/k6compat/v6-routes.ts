@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isHerdError } from '../../errors/index.js';
-import { isFinal, projectIdSchema, runIdSchema, testIdSchema, type OrgId, type ProjectId, type Run, type TestId } from '../../protocol/index.js';
+import { isFinal, projectIdSchema, runIdSchema, testIdSchema, type LoadTest, type OrgId, type ProjectId, type Run, type TestId } from '../../protocol/index.js';
 import { stripSecrets, unpackArchive } from '../../script/index.js';
 import { authenticate, type Caller } from '../api/auth.js';
 import { ApiError, toErrorAnswer } from '../api/errors.js';
@@ -174,7 +174,7 @@ export function registerK6V6Routes(app: FastifyInstance, deps: K6V6Deps): void {
       const name = upload.fields.name;
       if ((await store.findTestByName(caller.orgId, project.id, name)) !== undefined) throw nameTaken(project.id, name);
       const archive = await toHerdArchive(upload.archive, maxArchiveBytes);
-      let test;
+      let test: LoadTest;
       try {
         test = await store.createTest(caller.orgId, { projectId: project.id, name });
       } catch (e) {
