@@ -5,7 +5,6 @@
 // real `herd server` with its embedded load generator and the demo target.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { openSqliteStore } from '../src/cloud/store/index.js';
 import { archiveIdSchema, orgIdSchema, runIdSchema } from '../src/protocol/index.js';
 import { startTarget, type RunningTarget } from '../src/target/index.js';
 import { ADMIN_TOKEN, startHerdServer, STATUS, type HerdServer } from './helpers/herd-server.js';
+import { sendRaw, type RawAnswer } from './helpers/raw-http.js';
 
 let server: HerdServer;
 let target: RunningTarget;
@@ -24,12 +24,6 @@ before(async () => {
 after(async () => {
   await Promise.allSettled([server?.stop(), target?.close()]);
 });
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
 
 /** A request exactly as k6 v0.49's cloudapi.Client writes it through Go's net/http. */
 function k6Request(method: 'GET' | 'POST', urlPath: string, opts: { body?: Uint8Array; contentType?: string; key?: string; token?: string } = {}): Buffer {
@@ -69,37 +63,9 @@ function k6Multipart(fields: ReadonlyArray<[string, string]>, archive: Uint8Arra
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-/** Sends raw request bytes and reads one HTTP/1.1 answer (fastify sends Content-Length). */
+/** Sends raw request bytes to the server and reads one HTTP/1.1 answer. */
 function send(request: Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = buf.subarray(0, end).toString('latin1').split('\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head[0] ?? '')?.[1]);
-      const headers: Record<string, string> = {};
-      for (const l of head.slice(1)) {
-        const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? 0);
-      if (buf.byteLength < end + 4 + length) return;
-      socket.destroy();
-      const text = buf.subarray(end + 4, end + 4 + length).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      resolve({ status, headers, body });
-    });
-    socket.write(request);
-  });
+  return sendRaw(server.port, request);
 }
 
 interface Progress {

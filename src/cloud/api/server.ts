@@ -4,6 +4,7 @@ import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HERD_VERSION } from '../../config/index.js';
 import { registerK6LegacyRoutes } from '../k6compat/legacy-routes.js';
+import { registerK6V6Routes } from '../k6compat/v6-routes.js';
 import type { RunService } from '../runs/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { healthSchema } from './api-schemas.js';
@@ -131,6 +132,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     }
   });
   registerK6LegacyRoutes(app, { store: deps.store, runs: deps.runs, maxArchiveBytes });
+  registerK6V6Routes(app, { store: deps.store, runs: deps.runs, maxArchiveBytes, now: routeDeps.now, isAgentHealthy: routeDeps.isAgentHealthy });
   return app;
 }
 

@@ -45,43 +45,44 @@ export function checkDeclaredLength(request: FastifyRequest, maxArchiveBytes: nu
 
 /**
  * Reads a multipart/form-data upload: text fields (validated with `fieldsSchema`, unknown
- * names rejected) and exactly one file part named `archive`, buffered up to the size limit.
+ * names rejected) and exactly one file part named `part` (`archive` unless a protocol, like
+ * k6's v6 API with `script`, names it otherwise), buffered up to the size limit.
  * The size is enforced while streaming (chunked uploads declare no length).
  */
 export async function readArchiveUpload<S extends z.ZodType>(
-  request: FastifyRequest, fieldsSchema: S, maxArchiveBytes: number,
+  request: FastifyRequest, fieldsSchema: S, maxArchiveBytes: number, part: string = ARCHIVE_PART,
 ): Promise<ArchiveUpload<z.output<S>>> {
   if (!request.isMultipart()) {
-    throw new ApiError('unsupported_media_type', `this endpoint takes multipart/form-data with a file part "${ARCHIVE_PART}", got ${request.headers['content-type'] ?? 'no content type'}`, {
-      hint: `e.g. curl -F ${ARCHIVE_PART}=@test.tar …`,
+    throw new ApiError('unsupported_media_type', `this endpoint takes multipart/form-data with a file part "${part}", got ${request.headers['content-type'] ?? 'no content type'}`, {
+      hint: `e.g. curl -F ${part}=@test.tar …`,
     });
   }
   checkDeclaredLength(request, maxArchiveBytes);
   const fields: Record<string, string> = {};
   let archive: Uint8Array | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== ARCHIVE_PART || archive !== undefined) {
+  for await (const p of request.parts()) {
+    if (p.type === 'file') {
+      if (p.fieldname !== part || archive !== undefined) {
         // Drain it so the parser can go on to the end of the request and the error is answered.
-        part.file.resume();
+        p.file.resume();
         throw new ApiError('invalid_request', archive !== undefined
-          ? `body.${ARCHIVE_PART} must be sent once, got a second file`
-          : `body.${part.fieldname} is not a known file part; the archive goes in a part named "${ARCHIVE_PART}"`);
+          ? `body.${part} must be sent once, got a second file`
+          : `body.${p.fieldname} is not a known file part; the archive goes in a part named "${part}"`);
       }
       try {
-        archive = await part.toBuffer();
+        archive = await p.toBuffer();
       } catch (e) {
         if ((e as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE') throw archiveTooLarge(maxArchiveBytes);
         throw e;
       }
     } else {
-      fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+      fields[p.fieldname] = typeof p.value === 'string' ? p.value : String(p.value);
     }
   }
   const parsed = parseRequestPart(fieldsSchema, fields, 'body');
   if (archive === undefined) {
-    throw new ApiError('invalid_request', `body.${ARCHIVE_PART} is required: a file part with the script archive, got nothing`, {
-      fields: [{ path: `body.${ARCHIVE_PART}`, message: `body.${ARCHIVE_PART} is required: a file part with the script archive, got nothing` }],
+    throw new ApiError('invalid_request', `body.${part} is required: a file part with the script archive, got nothing`, {
+      fields: [{ path: `body.${part}`, message: `body.${part} is required: a file part with the script archive, got nothing` }],
     });
   }
   // Buffer → plain Uint8Array view of the same bytes: callers (and the store) see one type.

@@ -12,6 +12,7 @@ import { authenticate, type Caller } from '../api/auth.js';
 import { ApiError, toErrorAnswer } from '../api/errors.js';
 import { planRun, type RunService } from '../runs/index.js';
 import type { Store } from '../store/index.js';
+import { IdempotencyCache } from './idempotency-cache.js';
 import { convertK6Archive, stripNulls } from './k6-archive.js';
 
 /** What the legacy routes need. */
@@ -38,7 +39,6 @@ export const RUN_STATUS_ARCHIVED = 10;
 // (18 digits, still a decimal int64 as k6 wants) and need no state to be recognised after a restart.
 const ARCHIVED_REF_BASE = 900_000_000_000_000_000n;
 const DEFAULT_MAX_ARCHIVE_BYTES = 50 * 1024 * 1024;
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_FIELD_BYTES = 16 * 1024;
 
 // k6 only prints the code; herd's codes, by HTTP status (4 is what k6's own cloud uses for "forbidden").
@@ -55,7 +55,7 @@ export function registerK6LegacyRoutes(app: FastifyInstance, deps: K6LegacyDeps)
   const { store, runs } = deps;
   const now = deps.now ?? Date.now;
   const maxArchiveBytes = deps.maxArchiveBytes ?? DEFAULT_MAX_ARCHIVE_BYTES;
-  const replays = new IdempotencyCache(deps.idempotencyCapacity ?? 1000, now);
+  const replays = new IdempotencyCache<Answer>(deps.idempotencyCapacity ?? 1000, now);
 
   const handle = (method: 'GET' | 'POST', work: (caller: Caller, request: FastifyRequest) => Promise<Answer>) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -260,51 +260,3 @@ function notFound(id: string): ApiError {
 function badRequest(message: string, field: string): ApiError {
   return new ApiError('invalid_request', message, { fields: [{ path: field, message }] });
 }
-
-/**
- * Answers by idempotency key: the first call's successful answer is kept (least recently used
- * keys dropped past `capacity`, any key after 24 h) and given to every repeat. A repeat that
- * arrives while the first is still working waits for it. Failures are not kept, so k6's retry
- * of a 5xx does the work again.
- */
-class IdempotencyCache {
-  readonly #entries = new Map<string, { at: number; answer: Promise<Answer> }>();
-  readonly #capacity: number;
-  readonly #now: () => number;
-
-  constructor(capacity: number, now: () => number) {
-    this.#capacity = capacity;
-    this.#now = now;
-  }
-
-  async run(key: string, work: () => Promise<Answer>, keep: (a: Answer) => boolean): Promise<Answer> {
-    const t = this.#now();
-    const known = this.#entries.get(key);
-    if (known !== undefined && t - known.at < IDEMPOTENCY_TTL_MS) {
-      this.#entries.delete(key);
-      this.#entries.set(key, known);
-      return known.answer;
-    }
-    const answer = work();
-    this.#entries.delete(key);
-    this.#entries.set(key, { at: t, answer });
-    while (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
-    try {
-      const a = await answer;
-      if (!keep(a)) this.#forget(key, answer);
-      return a;
-    } catch (e) {
-      this.#forget(key, answer);
-      throw e;
-    }
-  }
-
-  #forget(key: string, answer: Promise<Answer>): void {
-    if (this.#entries.get(key)?.answer === answer) this.#entries.delete(key);
-  }
-}
-
