@@ -44,7 +44,8 @@ const MAX_FIELD_BYTES = 16 * 1024;
 // k6 only prints the code; herd's codes, by HTTP status (4 is what k6's own cloud uses for "forbidden").
 const K6_ERROR_CODES: Readonly<Record<number, number>> = { 400: 1, 401: 2, 403: 4, 404: 3, 409: 6, 413: 5, 415: 7, 429: 8 };
 
-type Answer = { status: number; body: unknown };
+/** A route's answer before it is sent. */
+export type Answer = { status: number; body: unknown };
 
 /**
  * Registers `POST /v1/validate-options`, `POST /v1/archive-upload`, `GET /v1/test-progress/:id`
@@ -226,7 +227,7 @@ async function readK6Upload(request: FastifyRequest, maxArchiveBytes: number): P
 }
 
 /** The project a run goes to: `project_id` when given (it must be the caller's), else the organization's first. */
-async function projectOf(store: Store, caller: Caller, given: string | undefined): Promise<ProjectId> {
+export async function projectOf(store: Store, caller: Caller, given: string | undefined): Promise<ProjectId> {
   if (given !== undefined) {
     const parsed = projectIdSchema.safeParse(given);
     if (!parsed.success) throw badRequest(`"project_id" must be a project id like "1", got ${JSON.stringify(given)}`, 'project_id');
@@ -262,12 +263,12 @@ function badRequest(message: string, field: string): ApiError {
 }
 
 /**
- * Answers by idempotency key: the first call's successful answer is kept (least recently used
+ * Answers by idempotency key (also used by output-routes.ts): the first call's successful answer is kept (least recently used
  * keys dropped past `capacity`, any key after 24 h) and given to every repeat. A repeat that
  * arrives while the first is still working waits for it. Failures are not kept, so k6's retry
  * of a 5xx does the work again.
  */
-class IdempotencyCache {
+export class IdempotencyCache {
   readonly #entries = new Map<string, { at: number; answer: Promise<Answer> }>();
   readonly #capacity: number;
   readonly #now: () => number;

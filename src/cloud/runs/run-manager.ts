@@ -170,6 +170,11 @@ export class RunManager implements RunService {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Tells subscribers about a run this manager does not drive (external-runs.ts), so it shows up in live events too. */
+  announce(event: RunEvent): void {
+    this.#emit(event);
+  }
+
   async metricSeries(orgId: OrgId, runId: RunId, metric: string, fromMs?: number, toMs?: number): Promise<MetricPoint[] | undefined> {
     if ((await this.#store.getRun(orgId, runId)) === undefined) return undefined;
     const points = await this.#store.listMetricPoints(runId, metric, {
