@@ -43,6 +43,10 @@ describe('ExternalRuns', () => {
     const run = await runs.create(orgId, newRun('silent'));
     assert.deepEqual(events.map((e) => e.type === 'status' ? e.status.name : e.type), ['Created', 'Validated', 'Running']);
     assert.equal((await runs.push(orgId, run.id, requests(T0, 40), 'a')).outcome, 'merged');
+    const progress = events.at(-1);
+    assert.ok(progress?.type === 'progress', JSON.stringify(progress));
+    assert.equal(progress.rps, 40 / 3);
+    assert.equal(progress.vusMax, 2);
     now += 59_999;
     await runs.tick();
     assert.equal((await store.getRun(orgId, run.id))?.status.name, 'Running');
@@ -55,7 +59,8 @@ describe('ExternalRuns', () => {
     const ended = await store.getRun(orgId, run.id);
     assert.deepEqual([ended?.status.name, ended?.lastChange.reason], ['Timed out', 'run_timeout']);
     assert.match(ended?.lastChange.message ?? '', /nothing was received from k6 for 60s \(run timeout 60s\)/);
-    assert.equal(events.at(-1)?.type === 'status' && events.at(-1)?.runId === run.id, true);
+    const last = events.at(-1);
+    assert.ok(last?.type === 'status' && last.runId === run.id && last.status.name === 'Timed out');
     const summary = await store.getRunSummary(run.id) as { metrics: Record<string, { values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }> };
     assert.equal(summary.metrics['http_reqs']?.values['count'], 42);
     assert.deepEqual(summary.metrics['http_reqs']?.thresholds, { 'count>100': { ok: false } });

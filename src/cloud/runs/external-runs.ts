@@ -215,6 +215,7 @@ export class ExternalRuns {
       if (!inserted) return { outcome: 'duplicate' };
       state.collector.mergeBatch(toBatch(state.collector.registry, set));
       await this.#store.putMetricPoints(runId, state.points.add(set));
+      this.#emitProgress(run, state, set);
       if (this.#now() - state.lastSavedMs >= this.#saveEveryMs) await this.#save(run, state, undefined);
       return { outcome: 'merged' };
     });
@@ -422,6 +423,40 @@ export class ExternalRuns {
       if (this.#chains.get(runId) === settled) this.#chains.delete(runId);
     });
     return next;
+  }
+
+  /** A progress event per push, as herd's own runs send one per second: the dashboard's live numbers. */
+  #emitProgress(run: StoredRun, state: ExternalRunState, set: ExternalMetricSet): void {
+    const now = this.#now();
+    const registry = state.collector.registry;
+    const vusMetric = registry.get('vus');
+    const vus = vusMetric === undefined ? undefined : state.collector.aggregate(vusMetric);
+    const iterationsMetric = registry.get('iterations');
+    const iterations = iterationsMetric === undefined ? undefined : state.collector.aggregate(iterationsMetric);
+    // Requests of this push over the periods it covers.
+    const periods = new Set<number>();
+    let requests = 0;
+    for (const m of set.metrics) {
+      for (const s of m.series) {
+        for (const b of s.buckets) {
+          periods.add(b.startMs);
+          if (m.name === 'http_reqs' && b.aggregate.type === 'counter') requests += b.aggregate.sum;
+        }
+      }
+    }
+    const plannedMs = (run.durationSeconds ?? 0) * 1000;
+    try {
+      this.#emit({
+        type: 'progress', orgId: run.orgId, runId: run.id, at: now,
+        vus: vus?.type === 'gauge' ? vus.value : 0,
+        vusMax: run.vus,
+        rps: periods.size === 0 ? 0 : requests / (periods.size * set.periodMs / 1000),
+        iterations: iterations?.type === 'counter' ? iterations.count : 0,
+        progress: plannedMs === 0 ? 0 : Math.min(1, Math.max(0, (now - state.startedAtMs) / plannedMs)),
+      });
+    } catch (e) {
+      this.#log('warn', `a run event listener threw: ${errorText(e)}`);
+    }
   }
 
   #emitStatus(run: StoredRun): void {
