@@ -501,10 +501,13 @@ function toBatch(registry: MetricRegistry, set: ExternalMetricSet): MetricsBatch
   const metrics = set.metrics.map((m) => {
     const metric = registry.get(m.name);
     const series = m.series.flatMap((s) => s.buckets.map((b) => ({ tags: s.tags, aggregate: b.aggregate })));
-    const first = Math.min(...m.series.flatMap((s) => s.buckets.map((b) => b.startMs)));
-    for (const s of m.series) for (const b of s.buckets) {
-      startMs = Math.min(startMs, b.startMs);
-      endMs = Math.max(endMs, b.startMs + set.periodMs);
+    let first = Infinity;
+    for (const s of m.series) {
+      for (const b of s.buckets) {
+        first = Math.min(first, b.startMs);
+        startMs = Math.min(startMs, b.startMs);
+        endMs = Math.max(endMs, b.startMs + set.periodMs);
+      }
     }
     return { name: m.name, type: m.type, contains: metric?.contains ?? 'default', firstSampleMs: Number.isFinite(first) ? first : 0, series };
   });
