@@ -91,6 +91,32 @@ describe('ExternalRuns', () => {
     await second.close();
   });
 
+  it('counts a push whose points write failed once; its retry (same key) is a duplicate and not counted again', async () => {
+    let failPoints = false;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putMetricPoints' && failPoints) {
+          return async () => {
+            failPoints = false;
+            throw new Error('database is locked');
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const runs = new ExternalRuns({ store: flaky });
+    const run = await runs.create(orgId, newRun('flaky'));
+    await runs.push(orgId, run.id, requests(T0, 10), 'p1');
+    failPoints = true;
+    await assert.rejects(runs.push(orgId, run.id, requests(T0 + 3, 5), 'p2'), /database is locked/);
+    assert.equal((await runs.push(orgId, run.id, requests(T0 + 3, 5), 'p2')).outcome, 'duplicate');
+    await runs.finish(orgId, run.id, { status: RunStatuses.Finished, reason: 'completed', message: 'done', thresholds: {}, resultFailed: false });
+    const summary = await store.getRunSummary(run.id) as { metrics: Record<string, { values: Record<string, number> }> };
+    assert.equal(summary.metrics['http_reqs']?.values['count'], 15);
+    await runs.close();
+  });
+
   it('takes over an external run a dead process left before Running, and leaves herd runs alone', async () => {
     const test = await store.createTest(orgId, { projectId, name: 'half-made' });
     const archive = await store.putArchive(orgId, test.id, new Uint8Array([1]));

@@ -213,8 +213,16 @@ export class ExternalRuns {
       });
       state.lastHeardMs = this.#now();
       if (!inserted) return { outcome: 'duplicate' };
-      state.collector.mergeBatch(toBatch(state.collector.registry, set));
-      await this.#store.putMetricPoints(runId, state.points.add(set));
+      try {
+        state.collector.mergeBatch(toBatch(state.collector.registry, set));
+        await this.#store.putMetricPoints(runId, state.points.add(set));
+      } catch (e) {
+        // The push is stored, so k6's retry will be a duplicate; however much of it was merged
+        // before the failure, the totals in memory are dropped and the next call rebuilds them
+        // from the stored pushes, so memory and store agree.
+        this.#runs.delete(runId);
+        throw e;
+      }
       this.#emitProgress(run, state, set);
       if (this.#now() - state.lastSavedMs >= this.#saveEveryMs) await this.#save(run, state, undefined);
       return { outcome: 'merged' };
