@@ -7,6 +7,7 @@ import { parseDuration } from '../config/index.js';
 import { HerdError } from '../errors/index.js';
 import { createApiServer } from '../cloud/api/index.js';
 import { registerDashboard } from '../cloud/api/web.js';
+import { ExternalRuns } from '../cloud/runs/external-runs.js';
 import { RunManager } from '../cloud/runs/run-manager.js';
 import { resolveServerSettings, type ServerSettingsInput } from '../cloud/scheduler/index.js';
 import { hashToken, newTokenSecret, openPostgresStore, openSqliteStore, type Store } from '../cloud/store/index.js';
@@ -137,8 +138,11 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
     });
   const runs = new RunManager({ store, transport, settings, schedulerId: natsName });
   await runs.start();
+  // Runs that k6 executes itself (k6 run --out cloud); their status changes join the live events.
+  const externalRuns = new ExternalRuns({ store, settings, emit: (event) => runs.announce(event) });
+  await externalRuns.start();
   const publicUrl = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
-  const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl, isAgentHealthy: (agent) => runs.agents.isHealthy(agent.id) });
+  const api = createApiServer({ store, runs, publicUrl: io.env['HERD_PUBLIC_URL'] ?? publicUrl, isAgentHealthy: (agent) => runs.agents.isHealthy(agent.id), externalRuns });
   registerDashboard(api, path.resolve(path.dirname(HERD_BIN), '..', 'web', 'dist'));
   const address = await api.listen({ port, host: flags.host });
   const url = io.env['HERD_PUBLIC_URL'] ?? address.replace('0.0.0.0', '127.0.0.1');
@@ -180,6 +184,7 @@ export async function serverCommand(flags: ServerFlags, io: CliIO): Promise<numb
   stopping = true;
   io.stderr('stopping herd server\n');
   await api.close();
+  await externalRuns.close();
   await runs.close();
   agent?.kill('SIGTERM');
   await transport.close();

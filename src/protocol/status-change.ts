@@ -14,6 +14,10 @@ export const statusReasonSchema = z.enum([
   'placed', // -> Initializing: every share of the run has a load generator
   'started', // -> Running: every generator initialized its VUs; common start time sent
   'completed', // -> Finished: every generator completed
+  // runs executed outside herd (k6 run --out cloud); herd only ingests their metrics
+  'external_start', // -> Running: the test runs outside herd: k6 run --out cloud
+  'external_timeout', // -> Timed out: k6 reported a timeout (e.g. setup() or teardown() took too long)
+  'external_system_abort', // -> Aborted by system: k6 reported an abort outside the script's control (e.g. its cloud output gave up)
   // Aborted by script error
   'script_error', // the script does not parse or bundle
   'invalid_options', // its options cannot be evaluated

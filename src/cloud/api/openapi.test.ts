@@ -30,11 +30,11 @@ describe('openapi.json', () => {
     assert.deepEqual((doc as unknown as { servers: unknown }).servers, [{ url: 'https://herd.example' }]);
   });
 
-  it('describes exactly the routes the server serves, apart from the k6 protocols under /v1 and /cloud/v6', () => {
+  it('describes exactly the routes the server serves, apart from the k6 protocols under /v1, /v2 and /cloud/v6', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)).sort();
-    // The k6-compatible /v1 and /cloud/v6 routes speak k6's protocols (K6-CLOUD-API.md), not herd's API.
+    // The k6-compatible /v1, /v2 and /cloud/v6 routes speak k6's protocols (K6-CLOUD-API.md), not herd's API.
     const served = registered
-      .filter((r) => !r.url.startsWith('/v1/') && !r.url.startsWith('/cloud/v6/'))
+      .filter((r) => !r.url.startsWith('/v1/') && !r.url.startsWith('/v2/') && !r.url.startsWith('/cloud/v6/'))
       .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`)
       .sort();
     assert.ok(served.length >= 25, `only ${served.length} routes registered`);

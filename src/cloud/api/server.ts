@@ -4,7 +4,9 @@ import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HERD_VERSION } from '../../config/index.js';
 import { registerK6LegacyRoutes } from '../k6compat/legacy-routes.js';
+import { registerK6OutputRoutes } from '../k6compat/output-routes.js';
 import { registerK6V6Routes } from '../k6compat/v6-routes.js';
+import { ExternalRuns } from '../runs/external-runs.js';
 import type { RunService } from '../runs/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { healthSchema } from './api-schemas.js';
@@ -44,6 +46,12 @@ export interface ApiServerDeps {
   readonly isAgentHealthy?: (agent: AgentRecord, now: Date) => boolean;
   /** Check every answer against its declared schema and fail loudly on a mismatch: for tests. */
   readonly validateResponses?: boolean;
+  /**
+   * The runs k6 executes itself (`k6 run --out cloud`), started by the caller. When left out the
+   * server makes its own, started when the server is ready and closed with it; its status
+   * changes then reach no live-event subscriber.
+   */
+  readonly externalRuns?: ExternalRuns;
 }
 
 /** The default archive size limit: the seed's 50 MiB (also the organizations' default `maxArchiveBytes`). */
@@ -133,6 +141,14 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   });
   registerK6LegacyRoutes(app, { store: deps.store, runs: deps.runs, maxArchiveBytes });
   registerK6V6Routes(app, { store: deps.store, runs: deps.runs, maxArchiveBytes, now: routeDeps.now, isAgentHealthy: routeDeps.isAgentHealthy });
+  let external = deps.externalRuns;
+  if (external === undefined) {
+    const own = new ExternalRuns({ store: deps.store });
+    app.addHook('onReady', async () => own.start());
+    app.addHook('onClose', async () => own.close());
+    external = own;
+  }
+  registerK6OutputRoutes(app, { store: deps.store, external, ...(deps.publicUrl === undefined ? {} : { publicUrl: deps.publicUrl }) });
   return app;
 }
 

@@ -44,7 +44,8 @@ const MAX_FIELD_BYTES = 16 * 1024;
 // k6 only prints the code; herd's codes, by HTTP status (4 is what k6's own cloud uses for "forbidden").
 const K6_ERROR_CODES: Readonly<Record<number, number>> = { 400: 1, 401: 2, 403: 4, 404: 3, 409: 6, 413: 5, 415: 7, 429: 8 };
 
-type Answer = { status: number; body: unknown };
+/** A route's answer before it is sent. */
+export type Answer = { status: number; body: unknown };
 
 /**
  * Registers `POST /v1/validate-options`, `POST /v1/archive-upload`, `GET /v1/test-progress/:id`
@@ -226,7 +227,7 @@ async function readK6Upload(request: FastifyRequest, maxArchiveBytes: number): P
 }
 
 /** The project a run goes to: `project_id` when given (it must be the caller's), else the organization's first. */
-async function projectOf(store: Store, caller: Caller, given: string | undefined): Promise<ProjectId> {
+export async function projectOf(store: Store, caller: Caller, given: string | undefined): Promise<ProjectId> {
   if (given !== undefined) {
     const parsed = projectIdSchema.safeParse(given);
     if (!parsed.success) throw badRequest(`"project_id" must be a project id like "1", got ${JSON.stringify(given)}`, 'project_id');

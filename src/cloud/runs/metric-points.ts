@@ -4,8 +4,8 @@ import {
 } from '../../metrics/index.js';
 import type { StoredMetricPoint } from '../store/index.js';
 
-// The stats a point keeps of a trend: the summary's defaults plus p(99) and the count.
-const POINT_TREND_STATS = parseTrendStats(['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count']);
+/** The stats a point keeps of a trend: the summary's defaults plus p(99) and the count. */
+export const POINT_TREND_STATS = parseTrendStats(['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count']);
 // Batches of one second from several generators arrive within a few seconds of each other;
 // seconds older than this behind the newest are final and their aggregates are let go.
 const KEEP_SECONDS = 30;

@@ -15,6 +15,7 @@ import {
 import type { Store, StoredMetricPoint, StoredRun } from '../store/index.js';
 import type { ControlPlaneTransport } from '../transport/index.js';
 import { unpackAndCompile, type UnpackArchive } from './archive-unpacker.js';
+import { isExternalRun } from './external-marker.js';
 import {
   checkArchiveSize, checkGroups, checkMetricSeries, checkStaticLimits, checkVuHourCap, defaultLimits, type LimitViolation,
 } from './limits.js';
@@ -177,6 +178,11 @@ export class RunManager implements RunService {
   subscribe(listener: (event: RunEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Tells subscribers about a run this manager does not drive (external-runs.ts), so it shows up in live events too. */
+  announce(event: RunEvent): void {
+    this.#emit(event);
   }
 
   async metricSeries(orgId: OrgId, runId: RunId, metric: string, fromMs?: number, toMs?: number): Promise<MetricPoint[] | undefined> {
@@ -723,7 +729,7 @@ export class RunManager implements RunService {
     const stillActive = new Set<RunId>();
     for (const run of active) {
       stillActive.add(run.id);
-      if (this.#live.has(run.id)) continue;
+      if (this.#live.has(run.id) || isExternalRun(run)) continue;
       if (run.status.code === RunStatuses.Initializing.code || run.status.code === RunStatuses.Running.code) {
         const taken = await this.#exclusive(run.id, () => this.#takeOver(run.id));
         if (taken) continue;
@@ -955,7 +961,8 @@ export class RunManager implements RunService {
         this.#log('error', `run ${run.id}: results could not be stored: ${errorText(e)}`);
       }
     }
-    if (run.startedAt !== null && countsTowardUsage(run.status)) {
+    // A run k6 executed itself used no load generator of herd's, so it costs no VU-hours.
+    if (run.startedAt !== null && countsTowardUsage(run.status) && !isExternalRun(run)) {
       await this.#store.recordUsage({
         runId: run.id, projectId: run.projectId, month: usageMonth(run.startedAt), vuHours: runVuHours(run, this.#date()),
       });
@@ -976,6 +983,8 @@ export class RunManager implements RunService {
   async #recover(): Promise<void> {
     this.#lastLeadScanMs = this.#now();
     for (const run of await this.#store.listActiveRuns()) {
+      // Runs k6 executes itself are ExternalRuns' (which moves half-made ones on to Running).
+      if (isExternalRun(run)) continue;
       await this.#exclusive(run.id, async () => {
         switch (run.status.name) {
           case 'Created': {

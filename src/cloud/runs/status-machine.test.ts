@@ -12,6 +12,7 @@ const EXPECTED: ReadonlyArray<readonly [RunStatusName, RunStatusName]> = [
   ['Created', 'Aborted by script error'],
   ['Created', 'Aborted by limit'],
   ['Validated', 'Queued'],
+  ['Validated', 'Running'], // external runs (k6 run --out cloud) skip the queue
   ['Queued', 'Initializing'],
   ['Queued', 'Aborted by system'],
   ['Initializing', 'Running'],
@@ -31,7 +32,7 @@ const at = new Date('2026-11-02T10:00:00.000Z');
 describe('status machine', () => {
   it('allows exactly the pairs of the ARCHITECTURE.md table among all 12×12', () => {
     const expected = new Set(EXPECTED.map(([a, b]) => `${a} -> ${b}`));
-    assert.equal(expected.size, 21);
+    assert.equal(expected.size, 22);
     let allowed = 0;
     for (const from of runStatuses) {
       for (const to of runStatuses) {
@@ -48,7 +49,7 @@ describe('status machine', () => {
         }
       }
     }
-    assert.equal(allowed, 21);
+    assert.equal(allowed, 22);
   });
 
   it('never changes a final status, not even to itself', () => {
@@ -79,6 +80,11 @@ describe('status machine', () => {
       [RunStatuses.Running, RunStatuses.AbortedBySystem, 'launch_timeout'],
       [RunStatuses.Running, RunStatuses.AbortedByUser, 'agent_lost'],
       [RunStatuses.Created, RunStatuses.AbortedByLimit, 'limit_series'],
+      // external runs start only from Validated, and only with their own reason
+      [RunStatuses.Validated, RunStatuses.Running, 'started'],
+      [RunStatuses.Initializing, RunStatuses.Running, 'external_start'],
+      [RunStatuses.Initializing, RunStatuses.TimedOut, 'external_timeout'],
+      [RunStatuses.Initializing, RunStatuses.AbortedBySystem, 'external_system_abort'],
     ];
     for (const [from, to, reason] of cases) {
       assert.throws(() => transition(from, to, reason, '', at), {

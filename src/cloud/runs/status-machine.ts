@@ -19,6 +19,12 @@ const timedOut: TransitionRule = {
   to: 'Timed out', reasons: ['run_timeout'],
   when: "nothing received from or sent to any of the run's generators for the run timeout",
 };
+// A run executed by k6 itself (`k6 run --out cloud`) also times out when k6 says so.
+const runningTimedOut: TransitionRule = {
+  to: 'Timed out', reasons: ['run_timeout', 'external_timeout'],
+  when: "nothing received from or sent to any of the run's generators (or from k6, for an external run) for the run timeout, "
+    + 'or k6 reported that its external run timed out',
+};
 
 /**
  * The status machine of ARCHITECTURE.md §5 as data: for every status, the moves out of it.
@@ -41,6 +47,8 @@ export const transitionTable = {
   ],
   Validated: [
     { to: 'Queued', reasons: ['queued'], when: 'accepted for scheduling' },
+    // Never through Queued: the scheduler claims every Queued run and would try to place it.
+    { to: 'Running', reasons: ['external_start'], when: 'the test runs outside herd (k6 run --out cloud); herd only ingests its metrics' },
     userAbort,
   ],
   Queued: [
@@ -63,8 +71,11 @@ export const transitionTable = {
     { to: 'Aborted by threshold', reasons: ['thresholds_crossed'], when: 'a threshold with abortOnFail crossed (after delayAbortEval)' },
     { to: 'Aborted by limit', reasons: ['limit_groups', 'limit_series'], when: 'more than 40 groups or 10,000 metric time series' },
     { to: 'Aborted by script error', reasons: SCRIPT_ERRORS_ON_GENERATOR, when: 'init code or setup() throws on a generator' },
-    { to: 'Aborted by system', reasons: GENERATOR_FAILURES, when: 'a generator crashed, disconnected past its grace period, or ran out of memory' },
-    timedOut,
+    {
+      to: 'Aborted by system', reasons: [...GENERATOR_FAILURES, 'external_system_abort'],
+      when: 'a generator crashed, disconnected past its grace period, or ran out of memory; or k6 reported a system abort of its external run',
+    },
+    runningTimedOut,
     userAbort,
   ],
   Finished: [],
