@@ -69,6 +69,7 @@ function readSettings(env) {
     // the server's CPU time is its own and "per core" means one core.
     pin: (env.CP_BENCH_PIN ?? '1') !== '0' && cpus().length >= 2,
     results: resolve(env.CP_BENCH_RESULTS ?? join(BENCH_DIR, 'results')),
+    cpuProf: env.CP_BENCH_CPU_PROF ? resolve(env.CP_BENCH_CPU_PROF) : null,
   };
 }
 
@@ -197,7 +198,10 @@ async function startServer(ctx) {
     // Generous timeouts: a server that falls behind should show it in the figures, not end the run.
     '--launch-timeout', '30s', '--agent-grace', '20s', '--run-timeout', '60s', '--heartbeat', '1s',
   ];
-  const argv = ctx.settings.pin ? ['taskset', '-c', '1', process.execPath, ...args] : [process.execPath, ...args];
+  // CP_BENCH_CPU_PROF=<dir>: V8 CPU profile of the server, written when it stops (open it in Chrome DevTools).
+  const prof = ctx.settings.cpuProf === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${ctx.settings.cpuProf}`];
+  const node = [process.execPath, ...prof, ...args];
+  const argv = ctx.settings.pin ? ['taskset', '-c', '1', ...node] : node;
   // taskset execs node in place, so the child's pid is the server's.
   const child = spawn(argv[0], argv.slice(1), {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERD_ADMIN_TOKEN: ctx.token },
@@ -605,6 +609,9 @@ function report(r) {
       fmt(w.lagP50Ms), fmt(w.lagMaxMs), fmt(w.natsCpuPct, 1), fmt(w.postgresCpuPct, 1), fmt(w.othersCpuPct, 1)]);
   }
   lines.push(table(ing));
+  if (Object.values(r.ingestion.windows).some((w) => w === null)) {
+    lines.push('—: fewer than two progress events in that window: the server emits them from its periodic check, which waits in the run\'s queue behind unmerged batches');
+  }
   const whole = r.ingestion.wholeRun;
   lines.push(`whole run (first batch sent → run ended, API load included): ${fmt(whole.seriesSeconds)} series-seconds, server ${fmt(whole.serverCpuS, 2)} CPU-s over ${fmt(whole.wallS, 1)} s `
     + `→ ${fmt(whole.seriesSecondsPerCpuS)} series-seconds per CPU-second; idle server (agents heartbeating, no run) ${fmt(r.idle.serverCpuPct, 1)}% CPU`);
