@@ -146,4 +146,28 @@ export default function () {
     assert.equal(value('checks', 'passes'), iterations);
     assert.equal(value('checks', 'fails'), 0);
   });
+
+  it("sends a second of thousands of series in parts under NATS's message limit, and the run gets all of them", async () => {
+    // 3,000 URLs in one second: a period's batch of every http_req_* series is several MB of
+    // JSON, over NATS's 1 MiB max_payload, so the agent must cut it into parts.
+    const dir = tempDir({
+      'script.js': `
+import http from 'k6/http';
+export const options = { scenarios: { burst: { executor: 'shared-iterations', vus: 2, iterations: 2 } } };
+export default function () {
+  // Grouped by name (within the series limit), each URL still its own series in the batches.
+  for (let i = 0; i < 1500; i++) http.get(\`\${__ENV.TARGET}/get?vu=\${__VU}&i=\${i}\`, { tags: { name: 'burst' } });
+}
+`,
+    });
+    const r = await runHerd(['cloud', 'run', '-e', `TARGET=${target?.url ?? ''}`, path.join(dir, 'script.js')], {
+      env: { HERD_HOST: url, HERD_TOKEN: ADMIN_TOKEN }, timeoutMs: 90_000,
+    });
+    const all = `exit ${r.code}\n--- cloud stdout\n${r.stdout}\n--- cloud stderr\n${r.stderr}\n${server === undefined ? '' : show('server', server)}`;
+    assert.equal(r.code, 0, all);
+    const id = /^run (\S+): /m.exec(r.stdout)?.[1];
+    const summary = await api<{ summary: { metrics: Record<string, { values: Record<string, number> }> } }>(`/api/v1/runs/${id ?? ''}/summary`);
+    assert.equal(summary.body.summary.metrics['http_reqs']?.values['count'], 3000, all);
+    assert.equal(summary.body.summary.metrics['iterations']?.values['count'], 2);
+  });
 });

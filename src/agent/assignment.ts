@@ -4,13 +4,17 @@ import { parseExecutionSegment } from '../executor/index.js';
 import { Engine } from '../execution/engine.js';
 import { EngineTestContext } from '../execution/test-context.js';
 import type { VU } from '../execution/vu.js';
-import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, type GroupNode, type MetricsBatch, type TagSet } from '../metrics/index.js';
+import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, splitBatch, type GroupNode, type MetricsBatch, type TagSet } from '../metrics/index.js';
 import type { AgentToControl, ControlToAgent } from '../protocol/agent-messages.js';
 import type { AgentId, RunId } from '../protocol/ids.js';
 import type { Logger } from '../runtime/vu-state.js';
 import { archiveFileReader, compileScript, unpackArchive } from '../script/index.js';
 
 type Assign = Extract<ControlToAgent, { type: 'assign' }>;
+
+// A metric batch per message stays well under NATS's default max_payload of 1 MiB, leaving room
+// for the message's other fields and JSON escaping.
+const MAX_MESSAGE_BATCH_BYTES = 512 * 1024;
 
 /** Maps the control plane's stop reasons to the exit code the engine records. */
 function stopCode(reason: string): ExitCodeValue {
@@ -131,7 +135,7 @@ export class Assignment {
       clearInterval(this.tick);
       this.tick = undefined;
     }
-    const batch = this.flush();
+    const batch = this.sendParts(this.flush(), true);
     this.send({
       type: 'done',
       runId: this.runId,
@@ -156,7 +160,7 @@ export class Assignment {
     if (typeof first.exports['teardown'] === 'function' && engine.options.noTeardown !== true) {
       await engine.runLifecycle(first, 'teardown', [engine.parseSetupData()]);
     }
-    const batch = this.flush();
+    const batch = this.sendParts(this.flush(), true);
     this.send({
       type: 'teardownDone',
       runId: this.runId,
@@ -183,19 +187,32 @@ export class Assignment {
   }
 
   private sendMetrics(): void {
-    const engine = this.engine;
-    if (engine === undefined) return;
-    const batch = this.flush();
-    this.send({
-      type: 'metrics',
-      runId: this.runId,
-      agentId: this.agentId,
-      seq: ++this.seq,
-      batch: batch as unknown as Extract<AgentToControl, { type: 'metrics' }>['batch'],
-      counts: engine.counts(),
-      groupCount: engine.test.groups.groupCount,
-      seriesCount: this.limitSeries(),
-    });
+    if (this.engine === undefined) return;
+    this.sendParts(this.flush());
+  }
+
+  /**
+   * Sends a period's batch as `metrics` messages of at most MAX_MESSAGE_BATCH_BYTES each (NATS
+   * refuses larger messages), each with its own sequence number; returns the last part, unsent,
+   * when `keepLast` (it travels in `done` or `teardownDone`).
+   */
+  private sendParts(batch: MetricsBatch, keepLast = false): MetricsBatch {
+    const { engine } = this.ready();
+    const parts = splitBatch(batch, MAX_MESSAGE_BATCH_BYTES);
+    const last = keepLast ? parts.pop() : undefined;
+    for (const part of parts) {
+      this.send({
+        type: 'metrics',
+        runId: this.runId,
+        agentId: this.agentId,
+        seq: ++this.seq,
+        batch: part as unknown as Extract<AgentToControl, { type: 'metrics' }>['batch'],
+        counts: engine.counts(),
+        groupCount: engine.test.groups.groupCount,
+        seriesCount: this.limitSeries(),
+      });
+    }
+    return last ?? { startMs: batch.startMs, endMs: batch.endMs, metrics: [] };
   }
 
   /**

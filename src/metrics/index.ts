@@ -72,3 +72,4 @@ export {
   type SummaryMetrics,
   type SummaryMetricsOptions,
 } from './summary-data.js';
+export { splitBatch } from './split-batch.js';
