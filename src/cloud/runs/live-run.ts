@@ -2,6 +2,7 @@ import { Collector, defineBuiltinMetrics, GroupTree, MetricRegistry, type Thresh
 import type { AgentId, OrgId, ProjectId, RunId } from '../../protocol/ids.js';
 import type { OrgLimits } from '../../protocol/organization.js';
 import type { PlacementShare } from '../scheduler/index.js';
+import type { StoredMetricPoint } from '../store/index.js';
 import { SecondAggregator } from './metric-points.js';
 
 /** Where the conversation with a run's generators is (ARCHITECTURE.md §5, agent-messages.ts). */
@@ -56,6 +57,10 @@ export interface LiveRun {
   resumedAtMs: number | null;
   /** Epoch ms the lead was last renewed in the store. */
   leaseRenewedMs: number;
+  /** Store writes of its batches in flight: merging does not wait for them, ending the run does. */
+  readonly writes: Set<Promise<void>>;
+  /** Per-second points not yet written, by `metric\nt` (a later one of a second replaces it). */
+  readonly pendingPoints: Map<string, StoredMetricPoint>;
 }
 
 /** A new live run for a placed run. */
@@ -91,5 +96,7 @@ export function newLiveRun(init: {
     lastProgressRequests: 0,
     resumedAtMs: null,
     leaseRenewedMs: init.now,
+    writes: new Set(),
+    pendingPoints: new Map(),
   };
 }

@@ -49,6 +49,8 @@ const defaultLog: RunLog = (level, message) => debug('%s %s', level, message);
 // Reasons an agent's `ended` may carry that the status machine knows for Aborted by script error.
 // How often a replica renews its leads and looks for runs to take over.
 const LEAD_SCAN_MS = 1000;
+// Store writes of one run's batches that may be in flight at once.
+const MAX_WRITES_IN_FLIGHT = 16;
 
 const SCRIPT_END_REASONS: ReadonlySet<StatusReason> = new Set(['script_abort', 'script_error', 'setup_error', 'init_error']);
 
@@ -214,6 +216,7 @@ export class RunManager implements RunService {
       // Runs go on on their generators: their leads are given up, so another replica (or this
       // one, restarted) takes them over at once instead of after the lease (see #takeOver).
       for (const live of this.#live.values()) {
+        await this.#settleWrites(live);
         await this.#store.releaseRunLead(live.id, this.#replicaId).catch((e: unknown) => this.#log('warn', `run ${live.id}: its lead could not be given up: ${errorText(e)}`));
       }
       this.#live.clear();
@@ -573,14 +576,45 @@ export class RunManager implements RunService {
     const key = `${agentId}#${seq}`;
     if (live.seenBatches.has(key)) return;
     live.seenBatches.add(key);
-    await this.#store.insertMetricBatch({ runId: live.id, agentId, sequence: seq, payload: encodeBatch(raw), receivedAt: this.#iso() });
+    // The batch is stored behind the merge, not before it: the run's work waits for no database
+    // round trip per batch (thresholds and limits see it at once), and the run's end waits for
+    // every write (#settleWrites) before its summary is stored.
+    this.#track(live, this.#store.insertMetricBatch({ runId: live.id, agentId, sequence: seq, payload: encodeBatch(raw), receivedAt: this.#iso() }).then(() => undefined));
     // The message schema leaves the inside of a batch to the metrics code, which throws on what it cannot merge.
     const batch = raw as unknown as MetricsBatch;
     try {
       live.collector.mergeBatch(batch);
-      await this.#store.putMetricPoints(live.id, live.points.add(batch));
+      for (const p of live.points.add(batch)) live.pendingPoints.set(`${p.metric}\n${p.t}`, p);
     } catch (e) {
       this.#log('warn', `run ${live.id}: dropped batch ${seq} of ${agentId}: ${errorText(e)}`);
+    }
+    // Bounded: a database slower than the generators slows the run's work down, not memory up.
+    while (live.writes.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(live.writes);
+  }
+
+  /** Writes the points merged since the last write, in one go: a second rewritten by many batches is written once. */
+  #flushPoints(live: LiveRun): void {
+    if (live.pendingPoints.size === 0) return;
+    const points = [...live.pendingPoints.values()];
+    live.pendingPoints.clear();
+    this.#track(live, this.#store.putMetricPoints(live.id, points));
+  }
+
+  #track(live: LiveRun, write: Promise<void>): void {
+    const tracked: Promise<void> = write.catch((e: unknown) => this.#log('error', `run ${live.id}: a metrics write failed: ${errorText(e)}`))
+      .finally(() => {
+        live.writes.delete(tracked);
+        // Points merged while writes were in flight go out when the last one is done.
+        if (live.writes.size === 0 && live.pendingPoints.size > 0 && live.phase !== 'ended') this.#flushPoints(live);
+      });
+    live.writes.add(tracked);
+  }
+
+  /** Waits for every write of the run's batches and points. */
+  async #settleWrites(live: LiveRun): Promise<void> {
+    for (let i = 0; i < 100 && (live.writes.size > 0 || live.pendingPoints.size > 0); i++) {
+      this.#flushPoints(live);
+      await Promise.allSettled([...live.writes]);
     }
   }
 
@@ -954,6 +988,7 @@ export class RunManager implements RunService {
         for (const agentId of live.shares.keys()) this.#transport.send(agentId, { type: 'stop', runId: run.id, reason, message });
       }
       try {
+        await this.#settleWrites(live);
         const ev = evaluation ?? (live.startAtMs === null ? undefined : this.#evaluate(live, true));
         if (ev !== undefined) await this.#store.putThresholdResults(run.id, thresholdResults(ev, this.#now()));
         if (live.startAtMs !== null) await this.#store.putRunSummary(run.id, this.#summaryOf(live, ev), this.#iso());
