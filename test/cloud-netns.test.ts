@@ -212,8 +212,33 @@ export const options = {
 export default function () { http.get(__ENV.TARGET + '/hit'); }
 `;
 
+  /** Follows a replica's live events (SSE) until stopped; returns the (type, runId) of each. */
+  const follow = (which: 'a' | 'b'): { events: Array<{ type: string; runId: string }>; stop: () => void } => {
+    const events: Array<{ type: string; runId: string }> = [];
+    const controller = new AbortController();
+    void (async () => {
+      const res = await fetch(`http://127.0.0.1:${ports[which]}/api/v1/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: controller.signal });
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const type = /^event: (\S+)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (type !== undefined && data !== undefined) events.push({ type, runId: String((JSON.parse(data) as { runId: unknown }).runId) });
+        }
+      }
+    })().catch(() => undefined);
+    return { events, stop: () => controller.abort() };
+  };
+
   it('splits a constant-arrival-rate run 2:1 over two zones, three hosts, with the total of one machine; both replicas schedule, none twice', async () => {
     await targetCount(true);
+    const followers = [follow('a'), follow('b')];
+    await sleep(300);
     // Three runs at once, submitted through both replicas: each is placed exactly once.
     const runs = await Promise.all([submit('a', ZONED(100, '6s')), submit('b', ZONED(20, '3s')), submit('a', ZONED(20, '3s'))]);
     const ended = await Promise.all(runs.map((r) => waitRun('b', r.id, final, 90_000)));
@@ -236,6 +261,14 @@ export default function () { http.get(__ENV.TARGET + '/hit'); }
     let reqs = 0;
     for (const r of runs) reqs += count(await summaryOf(r.id), 'http_reqs');
     assert.equal(reqs, await targetCount());
+    // Whichever replica led it, the followers of both saw the run's progress and its end live.
+    await sleep(500);
+    for (const [i, f] of followers.entries()) {
+      f.stop();
+      const mine = f.events.filter((e) => e.runId === main.id);
+      assert.ok(mine.some((e) => e.type === 'progress'), `replica ${i === 0 ? 'a' : 'b'}'s followers saw progress: ${JSON.stringify(mine)}`);
+      assert.ok(mine.filter((e) => e.type === 'status').length >= 5, `and the status changes: ${JSON.stringify(mine)}`);
+    }
   });
 
   it('ends a run Finished with no metric batch lost or counted twice when the replica leading it is killed and restarted mid-run', async () => {

@@ -127,6 +127,11 @@ export class RunManager implements RunService {
     if (this.#started) return;
     this.#started = true;
     this.#transport.onMessage((m) => this.#onMessage(m));
+    // Other replicas' live events reach this one's followers (SSE) as if they happened here.
+    this.#transport.replicas?.onMessage((payload) => {
+      if (isRunEvent(payload)) this.#emitHere(payload);
+      else this.#log('warn', `dropped a live event from another replica that is not one: ${JSON.stringify(payload)?.slice(0, 200)}`);
+    });
     this.#transport.onDisconnect((agentId, why, silent) => {
       this.agents.disconnected(agentId, why, silent);
       this.#log('warn', `load generator ${agentId} disconnected: ${why}`);
@@ -768,6 +773,8 @@ export class RunManager implements RunService {
         const taken = await this.#exclusive(run.id, () => this.#takeOver(run.id));
         if (taken) continue;
       }
+      // With a channel between replicas, their own events arrive through it.
+      if (this.#transport.replicas !== undefined) continue;
       const seen = this.#othersSeen.get(run.id);
       if (seen !== undefined && seen !== run.status.code) this.#emitStatus(run);
       this.#othersSeen.set(run.id, run.status.code);
@@ -1088,7 +1095,13 @@ export class RunManager implements RunService {
     this.#emit({ type: 'status', orgId: run.orgId, runId: run.id, status: run.status, result: run.result, change: run.lastChange });
   }
 
+  /** Announces an event of this replica's to its listeners and to the other replicas. */
   #emit(event: RunEvent): void {
+    this.#transport.replicas?.publish(event);
+    this.#emitHere(event);
+  }
+
+  #emitHere(event: RunEvent): void {
     for (const l of this.#listeners) {
       try {
         l(event);
@@ -1153,6 +1166,14 @@ function scriptEnd(m: Extract<AgentToControl, { type: 'ended' | 'failed' }>): { 
     : reason === 'setup_error' ? 'setup() failed'
       : 'the script failed';
   return { reason, message: `${what} on load generator ${m.agentId}: ${m.message}` };
+}
+
+/** A live event as another replica published it (trusted: same installation; checked for shape only). */
+function isRunEvent(v: unknown): v is RunEvent {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (e['type'] === 'status' || e['type'] === 'progress' || e['type'] === 'warning' || e['type'] === 'log')
+    && typeof e['orgId'] === 'string' && typeof e['runId'] === 'string';
 }
 
 /** `0` of `0:1/3`. */

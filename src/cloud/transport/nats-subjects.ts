@@ -11,6 +11,7 @@ import type { AgentId } from '../../protocol/ids.js';
  *   <p>.live.<agent>.<type>    agent → control plane, what the next one replaces: register,
  *                              heartbeat, log, and the transport's own `ping` and `bye` (core NATS)
  *   <p>.hail.<agent>           control plane → agent, "register again" (core NATS)
+ *   <p>.events                 control plane ↔ control planes, live run events (core NATS)
  *
  * The stream holds `<p>.agent.>` and `<p>.ctl.>` only: heartbeats and pings are not stored.
  * `<agent>` is the agent id with every character outside [A-Za-z0-9-] written as `_` and two hex
@@ -71,6 +72,8 @@ export interface NatsNames {
   /** The durable consumer of an agent, and of a control plane (replicas with one name share it). */
   agentConsumer(agentId: AgentId): string;
   controlConsumer(name: string): string;
+  /** Live run events between control-plane replicas. */
+  readonly events: string;
 }
 
 // A type token that is not a word (a malformed message) still needs a valid subject.
@@ -91,6 +94,7 @@ export function natsNames(prefix: string = DEFAULT_NATS_PREFIX, stream?: string)
     allLiveFromAgents: `${p}.live.*.*`,
     agentConsumer: (id) => `agent_${agentToken(id)}`,
     controlConsumer: (name) => `control_${checkControlName(name)}`,
+    events: `${p}.events`,
   };
 }
 

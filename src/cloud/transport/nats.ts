@@ -256,11 +256,39 @@ export async function connectNatsControl(url: string, opts: NatsControlOptions =
     if (flush) await publisher.flush(CLOSE_FLUSH_MS);
     publisher.stop();
     sub.unsubscribe();
+    eventsSub.unsubscribe();
     await reader?.stop();
     await closeConnection(nc, flush && linkUp);
   };
 
+  // Live events between replicas: each message says who sent it, so a replica skips its own.
+  const self = `${name}/${process.pid}/${Math.random().toString(36).slice(2)}`;
+  const replicaHandlers: Array<(payload: unknown) => void> = [];
+  const eventsSub: Subscription = nc.subscribe(names.events, {
+    callback: (_err, msg) => {
+      if (closed) return;
+      const raw = decodeJSON(msg.data, onInvalid, msg.subject);
+      if (!raw.ok || typeof raw.value !== 'object' || raw.value === null) return;
+      const { from, payload } = raw.value as { from?: unknown; payload?: unknown };
+      if (from === self) return;
+      dispatch(replicaHandlers, payload, onInvalid);
+    },
+  });
+
   return {
+    replicas: {
+      publish(payload: unknown) {
+        if (closed) return;
+        try {
+          nc.publish(names.events, encoder.encode(JSON.stringify({ from: self, payload })));
+        } catch (e) {
+          onInvalid(`could not share a live event with the other replicas: ${errorText(e)}`, payload);
+        }
+      },
+      onMessage(handler: (payload: unknown) => void) {
+        replicaHandlers.push(handler);
+      },
+    },
     onMessage(handler) {
       messageHandlers.push(handler);
       reader ??= new DurableReader(js, jsm, names.stream, spec, onDurable, (why) => onInvalid(why, undefined));

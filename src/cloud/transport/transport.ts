@@ -20,6 +20,20 @@ export interface ControlPlaneTransport {
   send(agentId: AgentId, message: ControlToAgent): void;
   /** Closes the transport (safe to call twice). */
   close(): Promise<void>;
+  /** Live events between control-plane replicas; absent where there is only one control plane. */
+  readonly replicas?: ReplicaChannel;
+}
+
+/**
+ * Fire-and-forget messages between control-plane replicas: each publishes the live events of the
+ * runs it leads (progress, logs, warnings, status changes), so that every replica's API serves
+ * them to its followers. A lost one is replaced by the next; the store stays the record.
+ */
+export interface ReplicaChannel {
+  /** Sends to every other replica (not back to this one). */
+  publish(payload: unknown): void;
+  /** Called with what the other replicas publish. */
+  onMessage(handler: (payload: unknown) => void): void;
 }
 
 /** How an agent talks to the control plane. */
