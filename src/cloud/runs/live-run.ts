@@ -20,6 +20,8 @@ export interface LiveShare extends PlacementShare {
   seriesCount: number;
   /** Epoch ms each warning code was last raised about it. */
   readonly warnedAt: Map<string, number>;
+  /** Epoch ms since when its generator's heartbeats have not listed the run; null while they do. */
+  notHeldSinceMs: number | null;
 }
 
 /**
@@ -79,7 +81,7 @@ export function newLiveRun(init: {
     id: init.id, orgId: init.orgId, projectId: init.projectId, vus: init.vus, plannedDurationMs: init.plannedDurationMs, limits: init.limits,
     sequence: init.sequence,
     shares: new Map(init.shares.map((s) => [s.agentId, {
-      ...s, state: 'assigned', lastHeardMs: init.now, activeVUs: 0, groupCount: 0, seriesCount: 0, warnedAt: new Map(),
+      ...s, state: 'assigned', lastHeardMs: init.now, activeVUs: 0, groupCount: 0, seriesCount: 0, warnedAt: new Map(), notHeldSinceMs: null,
     }])),
     lifecycleAgent: lifecycle.agentId,
     phase: 'initializing',

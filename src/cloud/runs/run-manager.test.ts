@@ -207,6 +207,15 @@ describe('run lifecycle', () => {
     assert.equal(usage.runs, 0, 'a run aborted by the system does not count');
   }));
 
+  it('ends Aborted by system naming the generator when it heartbeats but does not hold its share (the assignment was lost)', () => withHarness({
+    agents: [{ id: 'agent-1', behaviours: [{ loseAssignment: true }] }],
+    settings: { runTimeoutMs: 60_000 },
+  }, async (h) => {
+    const run = await h.settle((await h.submit(OK_OPTIONS)).id);
+    assert.deepEqual([run.status.name, run.lastChange.reason], ['Aborted by system', 'agent_lost']);
+    assert.match(run.lastChange.message, /^load generator agent-1 in zone local lost its share of the run: its heartbeats have not listed the run for/);
+  }));
+
   it('ends Timed out when nothing arrives from the generators for the run timeout', () => withHarness({
     agents: [{ id: 'agent-1', behaviours: [{ afterFirstBatch: 'silence', batches: 100 }] }],
   }, async (h) => {

@@ -640,9 +640,25 @@ export class RunManager implements RunService {
     await this.agents.heartbeat(m);
     const now = this.#now();
     const memory = m.memoryUsedBytes / m.memoryLimitBytes;
-    for (const live of this.#live.values()) {
+    for (const live of [...this.#live.values()]) {
       const share = live.shares.get(m.agentId);
       if (share === undefined) continue;
+      // A generator that is alive but does not hold its share (its assignment was lost, or
+      // closed after an error nobody heard of) would keep the run waiting forever on its
+      // heartbeats: past the grace period the run ends, naming it.
+      if (m.runs.includes(live.id) || share.state === 'done') {
+        share.notHeldSinceMs = null;
+      } else {
+        share.notHeldSinceMs ??= now;
+        if (now - share.notHeldSinceMs >= this.settings.agentGraceMs) {
+          void this.#exclusive(live.id, async () => {
+            if (this.#live.get(live.id) !== live) return;
+            await this.#end(live.id, RunStatuses.AbortedBySystem, 'agent_lost',
+              `load generator ${m.agentId} in zone ${share.zone} lost its share of the run: its heartbeats have not listed the run for ${seconds(now - (share.notHeldSinceMs ?? now))}`);
+          }).catch((e) => this.#log('error', `run ${live.id}: ${errorText(e)}`));
+        }
+        continue;
+      }
       share.lastHeardMs = now;
       live.lastHeardMs = now;
       if (live.phase !== 'running') continue;

@@ -22,6 +22,8 @@ export interface FakeBehaviour {
   /** What happens after the first batch: the link drops, everything goes silent, or the script calls test.abort(). */
   readonly afterFirstBatch?: 'disconnect' | 'silence' | 'abort';
   readonly cpuPercent?: number;
+  /** The assignment is lost on arrival: nothing is answered and heartbeats do not list the run. */
+  readonly loseAssignment?: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export class FakeAgent {
     this.#heartbeat = setInterval(() => {
       this.#send({
         type: 'heartbeat', agentId: this.id, cpuPercent: this.behaviours[0]?.cpuPercent ?? 10,
-        memoryUsedBytes: 1_000_000, memoryLimitBytes: 8_000_000_000, runs: [...this.assignments.keys()],
+        memoryUsedBytes: 1_000_000, memoryLimitBytes: 8_000_000_000, runs: [...this.assignments.keys()].filter((id) => !this.#behaviourOf(id).loseAssignment),
       });
     }, heartbeatMs);
   }
@@ -91,6 +93,7 @@ export class FakeAgent {
       case 'assign': {
         this.assignments.set(m.runId, { segment: m.segment, sequence: m.sequence, lifecycle: m.lifecycle, tags: m.tags });
         const b = this.#behaviourOf(m.runId);
+        if (b.loseAssignment === true) return;
         if (b.initError !== undefined) {
           this.#send({ type: 'failed', runId: m.runId, agentId: this.id, error: { code: 'script_exception', message: b.initError } });
         } else {
