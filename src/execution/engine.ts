@@ -7,6 +7,7 @@ import type { ExecutionSegment, ExecutorConfig } from '../executor/types.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
 import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeVuSockets, hasOpenSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
+import { unwatchAbort, watchAbort } from '../runtime/abort-watch.js';
 import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
 import { TagSet, type Metric } from '../metrics/index.js';
 import type { CompiledScript } from '../script/index.js';
@@ -481,19 +482,21 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, onTimeout: () => void
   });
 }
 
-/** Settles with `p`, or rejects with the signal's reason as soon as it aborts. */
+/**
+ * Settles with `p`, or rejects with the signal's reason as soon as it aborts. Runs once per
+ * iteration, so the abort hook is a Set entry (abort-watch.ts), and `reject` itself is the hook.
+ */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, reject);
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, reject);
         resolve(v);
       },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
+      (e: unknown) => {
+        unwatchAbort(signal, reject);
         reject(e);
       },
     );

@@ -1,18 +1,21 @@
+import { unwatchAbort, watchAbort } from '../abort-watch.js';
+
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts, so that a
- * hard-stopped VU leaves its iteration at the next sleep.
+ * hard-stopped VU leaves its iteration at the next sleep. Every VU sleeps once per iteration
+ * in most scripts, so the abort hook is a Set entry (abort-watch.ts), not an EventTarget listener.
  */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    const onAbort = (reason: unknown): void => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(reason);
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      unwatchAbort(signal, onAbort);
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, onAbort);
   });
 }
