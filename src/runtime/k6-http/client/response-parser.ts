@@ -6,6 +6,12 @@
  * are delimited by Content-Length, chunked transfer coding (parsed byte by byte, it is only
  * the size lines) or the end of the connection, and kept as the socket's own Buffer slices
  * until the message completes. One parser lives on each connection and is reset per response.
+ *
+ * A server answering the same request on a keep-alive connection usually sends the very same
+ * head bytes again (until its Date header ticks over), so the parser remembers the last final
+ * head it parsed: when the next one is byte-for-byte equal, it reuses that parse (the header
+ * array is frozen and shared, read-only downstream) instead of decoding, slicing and
+ * lower-casing it again. That is most of the per-response allocation of a small response.
  */
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -22,7 +28,7 @@ const S_TRAILERS = 6;
 const S_BODY_EOF = 7;
 const S_DONE = 8;
 
-// Shared empty arrays for an idle parser; `begin` replaces them before anything is pushed.
+// Shared empty arrays for an idle parser; a fresh array replaces them before anything is pushed.
 const NO_HEADERS: string[] = [];
 const NO_BODY: Buffer[] = [];
 
@@ -39,6 +45,19 @@ function hexValue(c: number): number {
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
+}
+
+/** What parsing one head set, kept to reuse when the next head has the same bytes. */
+interface ParsedHead {
+  readonly bytes: Buffer;
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly httpMinor: number;
+  readonly keepAlive: boolean;
+  readonly headers: string[];
+  readonly contentLength: number;
+  readonly chunked: boolean;
+  readonly contentEncoding: string;
 }
 
 /** Parses one response at a time; `begin` readies it for the next one on the same connection. */
@@ -74,18 +93,21 @@ export class ResponseParser {
   private chunkSize = 0;
   private sawSizeDigit = false;
   private trailerLineLength = 0;
+  /** The last final (non-1xx) head parsed and what it set; null before the first. */
+  private lastHead: ParsedHead | null = null;
 
   /** Readies the parser for a response; `noBody` for HEAD requests; `keepBody` false discards the body. */
   begin(noBody: boolean, keepBody: boolean): void {
     this.statusCode = 0;
     this.reason = '';
     this.httpMinor = 1;
-    this.headers = [];
+    // Fresh arrays only when needed: a cached head brings its own, a discarded body needs none.
+    this.headers = NO_HEADERS;
     this.contentLength = -1;
     this.chunked = false;
     this.keepAlive = true;
     this.contentEncoding = '';
-    this.body = [];
+    this.body = NO_BODY;
     this.bodyLength = 0;
     this.started = false;
     this.keepBody = keepBody;
@@ -232,7 +254,10 @@ export class ResponseParser {
   private take(data: Buffer, start: number, n: number): void {
     if (n <= 0) return;
     this.bodyLength += n;
-    if (this.keepBody) this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+    if (this.keepBody) {
+      if (this.body === NO_BODY) this.body = [];
+      this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+    }
   }
 
   /** Finds and parses the head; returns where the body starts, or null when more bytes are needed. */
@@ -252,8 +277,22 @@ export class ResponseParser {
         this.pendingHead = data;
         return null;
       }
-      this.parseHead(data.toString('latin1', 0, end));
       const offset = end + 4;
+      const last = this.lastHead;
+      if (last !== null && last.bytes.length === end && last.bytes.compare(data, 0, end) === 0) {
+        this.statusCode = last.statusCode;
+        this.reason = last.reason;
+        this.httpMinor = last.httpMinor;
+        this.keepAlive = last.keepAlive;
+        this.headers = last.headers;
+        this.contentLength = last.contentLength;
+        this.chunked = last.chunked;
+        this.contentEncoding = last.contentEncoding;
+        this.chooseBodyMode();
+        return { data, offset };
+      }
+      this.headers = [];
+      this.parseHead(data.toString('latin1', 0, end));
       if (this.statusCode >= 100 && this.statusCode < 200 && this.statusCode !== 101) {
         this.headers = [];
         this.contentLength = -1;
@@ -265,6 +304,18 @@ export class ResponseParser {
         if (data.length === 0) return null;
         continue;
       }
+      this.lastHead = {
+        // A copy: the socket's chunk must not stay pinned by the cache.
+        bytes: Buffer.from(data.subarray(0, end)),
+        statusCode: this.statusCode,
+        reason: this.reason,
+        httpMinor: this.httpMinor,
+        keepAlive: this.keepAlive,
+        headers: Object.freeze(this.headers) as string[],
+        contentLength: this.contentLength,
+        chunked: this.chunked,
+        contentEncoding: this.contentEncoding,
+      };
       this.chooseBodyMode();
       return { data, offset };
     }
