@@ -137,7 +137,7 @@ export class Engine implements ScenarioHost {
     this.abortReason = { code, message };
     const reason = new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message);
     this.stop.abort(reason);
-    for (const vus of this.running.values()) for (const vu of vus) vu.abort(reason);
+    for (const vu of this.all) if (vu.runningUnder !== null) vu.abort(reason);
     this.host.onEnd?.(code, message);
   }
 
@@ -334,8 +334,8 @@ export class Engine implements ScenarioHost {
     if (lateByMs !== undefined) this.recordStartDelay(scenario, lateByMs);
     const inTest = iterationInScenario >= 0 ? iterationInScenario : scenario.nextIterationInTest++;
     vu.beginIteration(scenario.context, inTest);
-    const running = this.runningUnder(hardStop);
-    running.add(vu);
+    this.watchHardStop(hardStop);
+    vu.runningUnder = hardStop;
     if (hardStop.aborted || this.stop.signal.aborted) vu.abort(hardStop.aborted ? hardStop.reason : this.stop.signal.reason);
     const signal = vu.signal;
     resetCookieJar(state);
@@ -367,7 +367,7 @@ export class Engine implements ScenarioHost {
         });
       }
     }
-    running.delete(vu);
+    vu.runningUnder = null;
     const tags = state.tags;
     state.groupPath = '';
     if (interrupted) {
@@ -389,22 +389,20 @@ export class Engine implements ScenarioHost {
     return true;
   }
 
-  /** The VUs running an iteration under each hard-stop signal, to interrupt them when it fires. */
-  private readonly running = new Map<AbortSignal, Set<VU>>();
+  /** Hard-stop signals already watched (one listener per scenario stop, not one per VU or iteration). */
+  private readonly hardStops = new WeakSet<AbortSignal>();
 
-  private runningUnder(hardStop: AbortSignal): Set<VU> {
-    let set = this.running.get(hardStop);
-    if (set === undefined) {
-      const vus = new Set<VU>();
-      set = vus;
-      this.running.set(hardStop, vus);
-      // One listener per scenario stop, not one per VU.
-      hardStop.addEventListener('abort', () => {
-        for (const vu of vus) vu.abort(hardStop.reason);
-        this.running.delete(hardStop);
-      }, { once: true });
-    }
-    return set;
+  /**
+   * When `hardStop` fires, interrupts every VU whose iteration runs under it. Each VU notes the
+   * signal it runs under (VU.runningUnder) instead of joining a shared Set per iteration: a Set
+   * that gains and loses an entry on every iteration keeps reallocating its table.
+   */
+  private watchHardStop(hardStop: AbortSignal): void {
+    if (this.hardStops.has(hardStop)) return;
+    this.hardStops.add(hardStop);
+    hardStop.addEventListener('abort', () => {
+      for (const vu of this.all) if (vu.runningUnder === hardStop) vu.abort(hardStop.reason);
+    }, { once: true });
   }
 
   private startDelay: Metric | undefined;

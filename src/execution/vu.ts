@@ -59,6 +59,8 @@ export class VU implements ExecutorVU {
   env: Record<string, string>;
   private slots: Map<ScenarioContext, ScenarioSlot> | undefined;
   private current: ScenarioContext | undefined;
+  /** The hard-stop signal of the iteration the VU runs now, null between iterations (see Engine). */
+  runningUnder: AbortSignal | null = null;
   /** Aborts the VU's current iteration; replaced once used. */
   private controller = new AbortController();
 

@@ -4,8 +4,10 @@
  * Node's EventTarget makes addEventListener/removeEventListener costly (argument checks, a
  * Listener object and a linear scan per call); a VU adds and removes one for every sleep and
  * every iteration. Here a signal gets ONE 'abort' listener, the first time it is watched, and
- * the callbacks sit in a Set behind it: watching and unwatching are then a Set add/delete.
- * Callbacks run in the order they were added, with the signal's reason.
+ * the callbacks sit in an array behind it: watching and unwatching are then a push and a
+ * swap-remove (a VU has one or two at a time; an array of that size never reallocates, where a
+ * Set with an entry added and deleted per call keeps rebuilding its table). Callbacks run with
+ * the signal's reason, in no particular order.
  */
 
 /** A callback run once when the watched signal aborts. */
@@ -13,30 +15,34 @@ export type AbortCallback = (reason: unknown) => void;
 
 const WATCHERS = Symbol('herd.abortWatchers');
 
-type Watched = AbortSignal & { [WATCHERS]?: Set<AbortCallback> };
+type Watched = AbortSignal & { [WATCHERS]?: AbortCallback[] };
 
 /** Runs `fn(signal.reason)` when `signal` aborts (the caller checks `signal.aborted` first). */
 export function watchAbort(signal: AbortSignal, fn: AbortCallback): void {
   const s = signal as Watched;
-  let set = s[WATCHERS];
-  if (set === undefined) {
-    const fresh = new Set<AbortCallback>();
-    set = fresh;
+  let list = s[WATCHERS];
+  if (list === undefined) {
+    const fresh: AbortCallback[] = [];
+    list = fresh;
     s[WATCHERS] = fresh;
     signal.addEventListener(
       'abort',
       () => {
-        const fns = [...fresh];
-        fresh.clear();
+        const fns = fresh.splice(0, fresh.length);
         for (const f of fns) f(signal.reason);
       },
       { once: true },
     );
   }
-  set.add(fn);
+  list.push(fn);
 }
 
 /** Forgets `fn` (a no-op when it already ran or was never added). */
 export function unwatchAbort(signal: AbortSignal, fn: AbortCallback): void {
-  (signal as Watched)[WATCHERS]?.delete(fn);
+  const list = (signal as Watched)[WATCHERS];
+  if (list === undefined) return;
+  const i = list.lastIndexOf(fn);
+  if (i < 0) return;
+  const last = list.pop() as AbortCallback;
+  if (i < list.length) list[i] = last;
 }
