@@ -1,4 +1,5 @@
 import type { ExecutorVU } from '../executor/types.js';
+import type { IterationRun } from './engine.js';
 import { TagSet } from '../metrics/tags.js';
 import type { ScenarioInfo, TestContext, VuState } from '../runtime/vu-state.js';
 
@@ -59,6 +60,8 @@ export class VU implements ExecutorVU {
   env: Record<string, string>;
   private slots: Map<ScenarioContext, ScenarioSlot> | undefined;
   private current: ScenarioContext | undefined;
+  /** The engine's iteration runner for this VU, made on its first iteration (see Engine). */
+  iterationRun: IterationRun | null = null;
   /** The hard-stop signal of the iteration the VU runs now, null between iterations (see Engine). */
   runningUnder: AbortSignal | null = null;
   /** Aborts the VU's current iteration; replaced once used. */
