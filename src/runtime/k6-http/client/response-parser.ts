@@ -7,11 +7,12 @@
  * the size lines) or the end of the connection, and kept as the socket's own Buffer slices
  * until the message completes. One parser lives on each connection and is reset per response.
  *
- * A server answering the same request on a keep-alive connection usually sends the very same
- * head bytes again (until its Date header ticks over), so the parser remembers the last final
- * head it parsed: when the next one is byte-for-byte equal, it reuses that parse (the header
- * array is frozen and shared, read-only downstream) instead of decoding, slicing and
- * lower-casing it again. That is most of the per-response allocation of a small response.
+ * A server answering the same requests sends the very same head bytes again and again (until
+ * its Date header ticks over, once a second), on every connection: the parsers of a thread
+ * share the last few final heads parsed, and a head byte-for-byte equal to one of them reuses
+ * that parse (the header array is frozen and shared, read-only downstream) instead of being
+ * decoded, sliced and lower-cased again. That is most of the per-response allocation of a
+ * small response, also for VUs that send one request per second on their own connection.
  */
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -60,6 +61,26 @@ interface ParsedHead {
   readonly contentEncoding: string;
 }
 
+/** The last final heads parsed in this thread, newest at `headsNext - 1` (a small ring). */
+const HEAD_CACHE_SIZE = 8;
+const heads: Array<ParsedHead | undefined> = new Array<ParsedHead | undefined>(HEAD_CACHE_SIZE);
+let headsNext = 0;
+
+/** The cached parse of `data[0, end)`, or null. */
+function cachedHead(data: Buffer, end: number): ParsedHead | null {
+  for (let k = 1; k <= HEAD_CACHE_SIZE; k++) {
+    const h = heads[(headsNext - k + HEAD_CACHE_SIZE) % HEAD_CACHE_SIZE];
+    if (h === undefined) return null;
+    if (h.bytes.length === end && h.bytes.compare(data, 0, end) === 0) return h;
+  }
+  return null;
+}
+
+function rememberHead(h: ParsedHead): void {
+  heads[headsNext] = h;
+  headsNext = (headsNext + 1) % HEAD_CACHE_SIZE;
+}
+
 /** Parses one response at a time; `begin` readies it for the next one on the same connection. */
 export class ResponseParser {
   /** Status code of the current response. */
@@ -93,8 +114,6 @@ export class ResponseParser {
   private chunkSize = 0;
   private sawSizeDigit = false;
   private trailerLineLength = 0;
-  /** The last final (non-1xx) head parsed and what it set; null before the first. */
-  private lastHead: ParsedHead | null = null;
 
   /** Readies the parser for a response; `noBody` for HEAD requests; `keepBody` false discards the body. */
   begin(noBody: boolean, keepBody: boolean): void {
@@ -278,8 +297,8 @@ export class ResponseParser {
         return null;
       }
       const offset = end + 4;
-      const last = this.lastHead;
-      if (last !== null && last.bytes.length === end && last.bytes.compare(data, 0, end) === 0) {
+      const last = cachedHead(data, end);
+      if (last !== null) {
         this.statusCode = last.statusCode;
         this.reason = last.reason;
         this.httpMinor = last.httpMinor;
@@ -304,7 +323,7 @@ export class ResponseParser {
         if (data.length === 0) return null;
         continue;
       }
-      this.lastHead = {
+      rememberHead({
         // A copy: the socket's chunk must not stay pinned by the cache.
         bytes: Buffer.from(data.subarray(0, end)),
         statusCode: this.statusCode,
@@ -315,7 +334,7 @@ export class ResponseParser {
         contentLength: this.contentLength,
         chunked: this.chunked,
         contentEncoding: this.contentEncoding,
-      };
+      });
       this.chooseBodyMode();
       return { data, offset };
     }
