@@ -1,5 +1,5 @@
 import { HerdError } from '../../errors/index.js';
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { Sleeper } from './sleep.js';
 
 /** A check's condition: a predicate on the checked value, or a plain value taken as truthy/falsy. */
@@ -130,7 +130,7 @@ export function createK6Module(randomSeed: (seed: number) => void): RuntimeModul
         },
         randomSeed: (seed: unknown) => randomSeed(Number(seed)),
       };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }
