@@ -80,6 +80,8 @@ interface MetricState {
   firstSampleMs: number | undefined;
   /** Series touched in the current period, in order of first touch. */
   dirty: Series[];
+  /** The series of the last sample added, null before the first. */
+  last: Series | null;
 }
 
 /**
@@ -123,8 +125,13 @@ export class Collector implements SampleSink {
   add(metric: Metric, tags: TagSet, value: number, time?: number): void {
     if (value !== value) return;
     const st = this.states[metric.id] ?? this.stateOf(metric);
-    let series = st.series.get(tags);
-    if (series === undefined) series = this.newSeries(st, tags);
+    // Consecutive samples of a metric mostly share their tags (every request of a VU loop):
+    // the last series found is checked before the Map.
+    let series = st.last;
+    if (series === null || series.tags !== tags) {
+      series = st.series.get(tags) ?? this.newSeries(st, tags);
+      st.last = series;
+    }
     // Only gauges (last-by-time) and first samples need a time; skip the clock otherwise.
     const t = time ?? (metric.type === 'gauge' || st.firstSampleMs === undefined ? this.now() : 0);
     if (st.firstSampleMs === undefined) st.firstSampleMs = t;
@@ -298,6 +305,7 @@ export class Collector implements SampleSink {
         submetrics: [],
         firstSampleMs: undefined,
         dirty: [],
+        last: null,
       };
       this.states[metric.id] = st;
     }
