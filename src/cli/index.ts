@@ -3,12 +3,13 @@ import { HERD_VERSION } from '../config/index.js';
 import { ExitCode, HerdError, isHerdError } from '../errors/index.js';
 import { processIO, type CliIO } from './io.js';
 import { runCommand, type RunFlags } from './run-command.js';
-import { targetCommand } from './target-command.js';
-import { demoCommand } from './demo-command.js';
-import { serverCommand, type ServerFlags } from './server-command.js';
-import { agentCommand, type AgentFlags } from './agent-command.js';
-import { archiveCommand, type ArchiveFlags } from './archive-command.js';
-import { cloudAbortCommand, cloudListCommand, cloudRunCommand, cloudStatusCommand, type CloudFlags, type CloudRunFlags } from './cloud-command.js';
+// Commands other than `run` are loaded when invoked: the server's and agent's dependencies
+// (HTTP framework, database drivers, NATS) would otherwise cost every `herd run` start-up
+// time and tens of megabytes of resident memory that its VUs could use.
+import type { ServerFlags } from './server-command.js';
+import type { AgentFlags } from './agent-command.js';
+import type { ArchiveFlags } from './archive-command.js';
+import type { CloudFlags, CloudRunFlags } from './cloud-command.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -74,7 +75,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('-q, --quiet', 'print nothing on success')
     .option('--no-color', 'no colors in the output')
     .action(async (script: string, flags: ArchiveFlags) => {
-      result.code = await archiveCommand(script, flags, io);
+      result.code = await (await import('./archive-command.js')).archiveCommand(script, flags, io);
     });
 
   root
@@ -83,7 +84,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8099')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .action(async (flags: { port: string; host: string }) => {
-      result.code = await targetCommand(flags, io);
+      result.code = await (await import('./target-command.js')).targetCommand(flags, io);
     });
   root
     .command('server')
@@ -104,7 +105,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('--nats <url>', 'talk to load generators through NATS with JetStream, nats://… (HERD_NATS)')
     .option('--nats-prefix <prefix>', 'NATS subject prefix shared with the agents, default herd (HERD_NATS_PREFIX)')
     .action(async (flags: ServerFlags) => {
-      result.code = await serverCommand(flags, io);
+      result.code = await (await import('./server-command.js')).serverCommand(flags, io);
     });
 
   root
@@ -117,7 +118,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('--nats <url>', 'connect to the control plane through NATS, nats://… (HERD_NATS)')
     .option('--nats-prefix <prefix>', 'NATS subject prefix shared with the control plane, default herd (HERD_NATS_PREFIX)')
     .action(async (flags: AgentFlags) => {
-      result.code = await agentCommand(flags, io);
+      result.code = await (await import('./agent-command.js')).agentCommand(flags, io);
     });
 
   const cloud = root.command('cloud').description('run and manage test runs on a herd server (HERD_HOST, HERD_TOKEN)');
@@ -141,19 +142,19 @@ function program(io: CliIO, result: { code: number }): Command {
       .option('-q, --quiet', 'no progress display')
       .option('--no-color', 'no colors in the output'),
   ).action(async (script: string, flags: CloudRunFlags) => {
-    result.code = await cloudRunCommand(script, flags, io);
+    result.code = await (await import('./cloud-command.js')).cloudRunCommand(script, flags, io);
   });
   cloudOptions(cloud.command('status').description("a run's status, result and reason").argument('<run-id>')).action(
     async (id: string, flags: CloudFlags) => {
-      result.code = await cloudStatusCommand(id, flags, io);
+      result.code = await (await import('./cloud-command.js')).cloudStatusCommand(id, flags, io);
     },
   );
   cloudOptions(cloud.command('abort').description('abort a run (Aborted by user)').argument('<run-id>')).action(async (id: string, flags: CloudFlags) => {
-    result.code = await cloudAbortCommand(id, flags, io);
+    result.code = await (await import('./cloud-command.js')).cloudAbortCommand(id, flags, io);
   });
   cloudOptions(cloud.command('ls').description('list recent runs').option('--status <codes>', 'only these status codes, e.g. 0,1,2').option('--limit <n>', 'how many', '20')).action(
     async (flags: CloudFlags & { status?: string; limit?: string }) => {
-      result.code = await cloudListCommand(flags, io);
+      result.code = await (await import('./cloud-command.js')).cloudListCommand(flags, io);
     },
   );
 
@@ -165,7 +166,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .option('-q, --quiet', 'no progress display')
     .option('--no-color', 'no colors in the output')
     .action(async (flags: RunFlags) => {
-      result.code = await demoCommand(flags, io);
+      result.code = await (await import('./demo-command.js')).demoCommand(flags, io);
     });
   return root;
 }

@@ -7,6 +7,7 @@ import type { ExecutionSegment, ExecutorConfig } from '../executor/types.js';
 import { closeHttpConnections, resetCookieJar } from '../runtime/k6-http/index.js';
 import { clearVuTimers, hasPendingTimers, whenVuTimersIdle } from '../runtime/k6-timers/index.js';
 import { closeVuSockets, hasOpenSockets, whenVuSocketsClosed } from '../runtime/k6-websockets/index.js';
+import { unwatchAbort, watchAbort } from '../runtime/abort-watch.js';
 import type { Logger, RuntimeModule, VuState } from '../runtime/vu-state.js';
 import { TagSet, type Metric } from '../metrics/index.js';
 import type { CompiledScript } from '../script/index.js';
@@ -136,7 +137,7 @@ export class Engine implements ScenarioHost {
     this.abortReason = { code, message };
     const reason = new HerdError(code === ExitCode.scriptAborted ? 'test_aborted' : 'external_abort', message);
     this.stop.abort(reason);
-    for (const vus of this.running.values()) for (const vu of vus) vu.abort(reason);
+    for (const vu of this.all) if (vu.runningUnder !== null) vu.abort(reason);
     this.host.onEnd?.(code, message);
   }
 
@@ -327,32 +328,53 @@ export class Engine implements ScenarioHost {
     this.host.logger.log('warn', message);
   }
 
-  async runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean> {
+  /**
+   * Runs one iteration of `scenario` on `vu`; resolves true when it completed, false when it
+   * was interrupted. Not an async function: the VU's IterationRun holds the callbacks once, so
+   * an iteration costs one promise instead of an async frame, a race promise and its closures
+   * (all of which outlive a sleeping iteration and so end up in V8's old generation).
+   */
+  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean> {
     const state = vu.state;
-    const test = this.test;
     if (lateByMs !== undefined) this.recordStartDelay(scenario, lateByMs);
     const inTest = iterationInScenario >= 0 ? iterationInScenario : scenario.nextIterationInTest++;
     vu.beginIteration(scenario.context, inTest);
-    const running = this.runningUnder(hardStop);
-    running.add(vu);
+    this.watchHardStop(hardStop);
+    vu.runningUnder = hardStop;
     if (hardStop.aborted || this.stop.signal.aborted) vu.abort(hardStop.aborted ? hardStop.reason : this.stop.signal.reason);
-    const signal = vu.signal;
     resetCookieJar(state);
     if (!vu.hasSetupData) {
       vu.setupData = this.parseSetupData();
       vu.hasSetupData = true;
     }
     const fn = vu.exports[scenario.config.exec] as (data: unknown) => unknown;
-    const started = performance.now();
-    let interrupted = false;
-    try {
-      const ret = fn(vu.setupData);
-      if (ret !== null && typeof ret === 'object' && typeof (ret as Promise<unknown>).then === 'function') {
-        await raceSignal(ret as Promise<unknown>, signal);
-      }
+    const run = (vu.iterationRun ??= new IterationRun(this, vu));
+    return run.start(fn, scenario);
+  }
+
+  /**
+   * The end of an iteration whose script function returned or settled: waits for the timers
+   * and sockets it started (as k6 does), then records it. `error` is set when it threw,
+   * rejected or was aborted.
+   */
+  finishIteration(vu: VU, scenario: ScenarioRun, signal: AbortSignal, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
+    const state = vu.state;
+    if (!failed && hasPendingAsync(state)) {
       // As in k6, an iteration ends once the timers and sockets it started are done.
-      if (hasPendingAsync(state)) await raceSignal(whenVuAsyncIdle(state), signal);
-    } catch (e) {
+      return raceSignal(whenVuAsyncIdle(state), signal).then(
+        () => this.recordIteration(vu, scenario, signal, started, false, undefined),
+        (e: unknown) => this.recordIteration(vu, scenario, signal, started, true, e),
+      );
+    }
+    return this.recordIteration(vu, scenario, signal, started, failed, error);
+  }
+
+  private recordIteration(vu: VU, scenario: ScenarioRun, signal: AbortSignal, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
+    const state = vu.state;
+    const test = this.test;
+    let interrupted = false;
+    if (failed) {
+      const e = error;
       if (isTestAbort(e)) {
         this.host.logger.log('error', e.message, { source: 'abort' });
         this.endTest(ExitCode.scriptAborted, e.message);
@@ -366,7 +388,7 @@ export class Engine implements ScenarioHost {
         });
       }
     }
-    running.delete(vu);
+    vu.runningUnder = null;
     const tags = state.tags;
     state.groupPath = '';
     if (interrupted) {
@@ -383,27 +405,25 @@ export class Engine implements ScenarioHost {
     // give the event loop a turn every few milliseconds.
     if (ended - this.lastYield > 10) {
       this.lastYield = ended;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      return new Promise<boolean>((resolve) => setImmediate(resolve, true));
     }
     return true;
   }
 
-  /** The VUs running an iteration under each hard-stop signal, to interrupt them when it fires. */
-  private readonly running = new Map<AbortSignal, Set<VU>>();
+  /** Hard-stop signals already watched (one listener per scenario stop, not one per VU or iteration). */
+  private readonly hardStops = new WeakSet<AbortSignal>();
 
-  private runningUnder(hardStop: AbortSignal): Set<VU> {
-    let set = this.running.get(hardStop);
-    if (set === undefined) {
-      const vus = new Set<VU>();
-      set = vus;
-      this.running.set(hardStop, vus);
-      // One listener per scenario stop, not one per VU.
-      hardStop.addEventListener('abort', () => {
-        for (const vu of vus) vu.abort(hardStop.reason);
-        this.running.delete(hardStop);
-      }, { once: true });
-    }
-    return set;
+  /**
+   * When `hardStop` fires, interrupts every VU whose iteration runs under it. Each VU notes the
+   * signal it runs under (VU.runningUnder) instead of joining a shared Set per iteration: a Set
+   * that gains and loses an entry on every iteration keeps reallocating its table.
+   */
+  private watchHardStop(hardStop: AbortSignal): void {
+    if (this.hardStops.has(hardStop)) return;
+    this.hardStops.add(hardStop);
+    hardStop.addEventListener('abort', () => {
+      for (const vu of this.all) if (vu.runningUnder === hardStop) vu.abort(hardStop.reason);
+    }, { once: true });
   }
 
   private startDelay: Metric | undefined;
@@ -428,6 +448,73 @@ export class Engine implements ScenarioHost {
       progress: s.progress,
       label: s.config.description(s.segment),
     }));
+  }
+}
+
+/**
+ * One VU's iteration runner, made once per VU: the callbacks the script's promise and the
+ * abort hook call are fields, not closures made per iteration. The first of completion and
+ * abort wins; after an abort the VU gets a new runner, so a script promise that settles late
+ * cannot end the VU's next iteration.
+ */
+export class IterationRun {
+  private resolve: ((done: boolean | Promise<boolean>) => void) | null = null;
+  private scenario: ScenarioRun | null = null;
+  private signal: AbortSignal | null = null;
+  private started = 0;
+  private readonly onValue = (): void => this.settle(false, undefined);
+  private readonly onError = (e: unknown): void => this.settle(true, e);
+  private readonly onAbort = (reason: unknown): void => {
+    if (this.resolve === null) return;
+    if (this.vu.iterationRun === this) this.vu.iterationRun = null;
+    this.settle(true, reason);
+  };
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly vu: VU,
+  ) {}
+
+  start(fn: (data: unknown) => unknown, scenario: ScenarioRun): Promise<boolean> {
+    const vu = this.vu;
+    const signal = vu.signal;
+    const started = performance.now();
+    let ret: unknown;
+    try {
+      ret = fn(vu.setupData);
+    } catch (e) {
+      return Promise.resolve(this.engine.finishIteration(vu, scenario, signal, started, true, e));
+    }
+    if (ret === null || typeof ret !== 'object' || typeof (ret as Promise<unknown>).then !== 'function') {
+      return Promise.resolve(this.engine.finishIteration(vu, scenario, signal, started, false, undefined));
+    }
+    if (signal.aborted) return Promise.resolve(this.engine.finishIteration(vu, scenario, signal, started, true, signal.reason));
+    return new Promise<boolean>((resolve) => {
+      this.resolve = resolve;
+      this.scenario = scenario;
+      this.signal = signal;
+      this.started = started;
+      watchAbort(signal, this.onAbort);
+      (ret as Promise<unknown>).then(this.onValue, this.onError);
+    });
+  }
+
+  private settle(failed: boolean, error: unknown): void {
+    const resolve = this.resolve;
+    if (resolve === null) return;
+    const signal = this.signal as AbortSignal;
+    const scenario = this.scenario as ScenarioRun;
+    this.resolve = null;
+    this.scenario = null;
+    this.signal = null;
+    unwatchAbort(signal, this.onAbort);
+    let done: boolean | Promise<boolean>;
+    try {
+      done = this.engine.finishIteration(this.vu, scenario, signal, this.started, failed, error);
+    } catch (e) {
+      done = Promise.reject(e);
+    }
+    resolve(done);
   }
 }
 
@@ -481,19 +568,21 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, onTimeout: () => void
   });
 }
 
-/** Settles with `p`, or rejects with the signal's reason as soon as it aborts. */
+/**
+ * Settles with `p`, or rejects with the signal's reason as soon as it aborts. Runs once per
+ * iteration, so the abort hook is a Set entry (abort-watch.ts), and `reject` itself is the hook.
+ */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, reject);
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, reject);
         resolve(v);
       },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
+      (e: unknown) => {
+        unwatchAbort(signal, reject);
         reject(e);
       },
     );

@@ -46,7 +46,8 @@ export class MetricsPipeline {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(registry: MetricRegistry, outputs: readonly SampleSink[]) {
-    this.collector = new Collector(registry);
+    // Nobody flushes this collector's periods (workers and agents flush their own).
+    this.collector = new Collector(registry, Date.now, { periods: false });
     this.sink = outputs.length === 0 ? this.collector : new TeeSink([this.collector, ...outputs]);
   }
 

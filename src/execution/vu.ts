@@ -1,4 +1,5 @@
 import type { ExecutorVU } from '../executor/types.js';
+import type { IterationRun } from './engine.js';
 import { TagSet } from '../metrics/tags.js';
 import type { ScenarioInfo, TestContext, VuState } from '../runtime/vu-state.js';
 
@@ -27,7 +28,7 @@ class ScenarioSlot implements ScenarioInfo {
   iterationInTest = 0;
   /** Iterations this VU started in the scenario (the next __ITER). */
   started = 0;
-  constructor(private readonly ctx: ScenarioContext) {}
+  constructor(readonly ctx: ScenarioContext) {}
   get name(): string {
     return this.ctx.name;
   }
@@ -57,8 +58,14 @@ export class VU implements ExecutorVU {
   hasSetupData = false;
   /** __ENV as this VU sees it now (the global env, or its scenario's while in a scenario). */
   env: Record<string, string>;
+  /** The slot of the first scenario the VU ran; a Map only for VUs that run several scenarios. */
+  private firstSlot: ScenarioSlot | undefined;
   private slots: Map<ScenarioContext, ScenarioSlot> | undefined;
   private current: ScenarioContext | undefined;
+  /** The engine's iteration runner for this VU, made on its first iteration (see Engine). */
+  iterationRun: IterationRun | null = null;
+  /** The hard-stop signal of the iteration the VU runs now, null between iterations (see Engine). */
+  runningUnder: AbortSignal | null = null;
   /** Aborts the VU's current iteration; replaced once used. */
   private controller = new AbortController();
 
@@ -93,12 +100,7 @@ export class VU implements ExecutorVU {
     const state = this.state;
     let slot: ScenarioSlot | undefined;
     if (this.current !== scenario) {
-      this.slots ??= new Map();
-      slot = this.slots.get(scenario);
-      if (slot === undefined) {
-        slot = new ScenarioSlot(scenario);
-        this.slots.set(scenario, slot);
-      }
+      slot = this.slotOf(scenario);
       this.current = scenario;
       this.env = scenario.env;
       state.scenario = slot;
@@ -115,6 +117,19 @@ export class VU implements ExecutorVU {
     if (this.controller.signal.aborted) this.controller = new AbortController();
     state.signal = this.controller.signal;
     return iteration;
+  }
+
+  private slotOf(scenario: ScenarioContext): ScenarioSlot {
+    const first = this.firstSlot;
+    if (first === undefined) return (this.firstSlot = new ScenarioSlot(scenario));
+    if (first.ctx === scenario) return first;
+    this.slots ??= new Map();
+    let slot = this.slots.get(scenario);
+    if (slot === undefined) {
+      slot = new ScenarioSlot(scenario);
+      this.slots.set(scenario, slot);
+    }
+    return slot;
   }
 
   /** The signal that aborts this VU's current iteration (hard stop or end of the test). */

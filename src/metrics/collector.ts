@@ -80,6 +80,8 @@ interface MetricState {
   firstSampleMs: number | undefined;
   /** Series touched in the current period, in order of first touch. */
   dirty: Series[];
+  /** The series of the last sample added, null before the first. */
+  last: Series | null;
 }
 
 /**
@@ -100,33 +102,50 @@ export class Collector implements SampleSink {
   private periodStart: number;
   private seriesTotal = 0;
 
-  /** `now` gives epoch ms for samples that come without a time (injected for tests). */
+  /**
+   * `now` gives epoch ms for samples that come without a time (injected for tests).
+   * `periods: false` is for a collector nobody flushes (the one a run keeps for its summary
+   * and thresholds): it keeps no per-period deltas, which would otherwise cost one more
+   * aggregate update per sample for nothing, and `flushPeriod` is then an error.
+   */
   constructor(
     /** The registry this collector's metrics belong to; `mergeBatch` defines missing ones in it. */
     readonly registry: MetricRegistry,
     private readonly now: () => number = Date.now,
+    options: { readonly periods?: boolean } = {},
   ) {
     this.periodStart = now();
+    this.periods = options.periods ?? true;
   }
+
+  /** Whether per-period deltas are kept (see the constructor). */
+  private readonly periods: boolean;
 
   /** Records one sample (the SampleSink hot path). NaN values are dropped. */
   add(metric: Metric, tags: TagSet, value: number, time?: number): void {
     if (value !== value) return;
     const st = this.states[metric.id] ?? this.stateOf(metric);
-    let series = st.series.get(tags);
-    if (series === undefined) series = this.newSeries(st, tags);
+    // Consecutive samples of a metric mostly share their tags (every request of a VU loop):
+    // the last series found is checked before the Map.
+    let series = st.last;
+    if (series === null || series.tags !== tags) {
+      series = st.series.get(tags) ?? this.newSeries(st, tags);
+      st.last = series;
+    }
     // Only gauges (last-by-time) and first samples need a time; skip the clock otherwise.
     const t = time ?? (metric.type === 'gauge' || st.firstSampleMs === undefined ? this.now() : 0);
     if (st.firstSampleMs === undefined) st.firstSampleMs = t;
     addTo(st.total, value, t);
     addTo(series.total, value, t);
-    let period = series.period;
-    if (period === null) {
-      period = series.period = createAggregate(metric.type);
-      if (st.dirty.length === 0) this.touched.push(st);
-      st.dirty.push(series);
+    if (this.periods) {
+      let period = series.period;
+      if (period === null) {
+        period = series.period = createAggregate(metric.type);
+        if (st.dirty.length === 0) this.touched.push(st);
+        st.dirty.push(series);
+      }
+      addTo(period, value, t);
     }
-    addTo(period, value, t);
     const links = series.links;
     for (let i = 0; i < links.length; i++) {
       const sub = links[i] as Submetric;
@@ -209,6 +228,7 @@ export class Collector implements SampleSink {
 
   /** Returns the current period's per-series deltas and starts a new period at `nowMs`. */
   flushPeriod(nowMs: number): MetricsBatch {
+    if (!this.periods) throw new HerdError('internal', 'flushPeriod on a collector made with periods: false');
     const metrics: BatchMetric[] = [];
     for (const st of this.touched) {
       const series: BatchSeries[] = [];
@@ -256,12 +276,14 @@ export class Collector implements SampleSink {
         if (series === undefined) series = this.newSeries(st, tags);
         mergeAggregate(st.total, delta);
         mergeAggregate(series.total, delta);
-        if (series.period === null) {
-          series.period = createAggregate(metric.type);
-          if (st.dirty.length === 0) this.touched.push(st);
-          st.dirty.push(series);
+        if (this.periods) {
+          if (series.period === null) {
+            series.period = createAggregate(metric.type);
+            if (st.dirty.length === 0) this.touched.push(st);
+            st.dirty.push(series);
+          }
+          mergeAggregate(series.period, delta);
         }
-        mergeAggregate(series.period, delta);
         for (const sub of series.links) {
           if (sub.firstSampleMs === undefined || bm.firstSampleMs < sub.firstSampleMs) sub.firstSampleMs = bm.firstSampleMs;
           mergeAggregate(sub.aggregate, delta);
@@ -283,6 +305,7 @@ export class Collector implements SampleSink {
         submetrics: [],
         firstSampleMs: undefined,
         dirty: [],
+        last: null,
       };
       this.states[metric.id] = st;
     }

@@ -100,3 +100,14 @@ export interface RuntimeModule {
   readonly specifier: string;
   instantiate(vu: VuState): Record<string, unknown>;
 }
+
+/**
+ * The object a VU's script imports from a built-in module: the API object itself, whose
+ * `default` (the default import) is that same object. A `{ default: api, ...api }` copy cost
+ * every VU a second object with every export again; `default` is not enumerable, so the
+ * default export still lists only the module's own names. `api` must be the VU's own object.
+ */
+export function moduleObject(api: object): Record<string, unknown> {
+  Object.defineProperty(api, 'default', { value: api, enumerable: false, writable: true, configurable: true });
+  return api as Record<string, unknown>;
+}

@@ -15,37 +15,47 @@
  */
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict';
+  // The built-ins the membrane uses on every call, read once: inside a vm context every
+  // global name lookup goes through the contextified global's C++ interceptor, which costs
+  // more than the membrane's own work (several lookups per http.get or __ENV read).
+  const ObjectCtor = Object;
+  const ObjectProto = Object.prototype;
+  const getProto = Object.getPrototypeOf;
+  const reflectGet = Reflect.get;
+  const reflectApply = Reflect.apply;
+  const reflectConstruct = Reflect.construct;
+  const reflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+  const isArray = Array.isArray;
   const wrappers = new WeakMap();
   const originals = new WeakMap();
-  const ObjectProto = Object.prototype;
   const isObj = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
   const unwrap = (v) => (isObj(v) && originals.has(v) ? originals.get(v) : v);
   const isPlain = (v) => {
-    const p = Object.getPrototypeOf(v);
-    return p === null || Object.getPrototypeOf(p) === null;
+    const p = getProto(v);
+    return p === null || getProto(p) === null;
   };
   const handler = {
-    get(t, k) { return expose(Reflect.get(t, k)); },
+    get(t, k) { return expose(reflectGet(t, k)); },
     getOwnPropertyDescriptor(t, k) {
-      const d = Reflect.getOwnPropertyDescriptor(t, k);
+      const d = reflectGetOwnPropertyDescriptor(t, k);
       if (d === undefined) return undefined;
       if ('value' in d) d.value = expose(d.value);
       if (d.get) d.get = expose(d.get);
       if (d.set) d.set = expose(d.set);
       return d;
     },
-    getPrototypeOf(t) { return Object.getPrototypeOf(t) === null ? null : ObjectProto; },
+    getPrototypeOf(t) { return getProto(t) === null ? null : ObjectProto; },
   };
   function expose(v) {
-    if (!isObj(v) || v instanceof Object) return v;
+    if (!isObj(v) || v instanceof ObjectCtor) return v;
     let w = wrappers.get(v);
     if (w !== undefined) return w;
     if (typeof v === 'function') {
       const fn = v;
       w = function (...args) {
         for (let i = 0; i < args.length; i++) args[i] = unwrap(args[i]);
-        if (new.target !== undefined) return expose(Reflect.construct(fn, args));
-        return expose(Reflect.apply(fn, unwrap(this), args));
+        if (new.target !== undefined) return expose(reflectConstruct(fn, args));
+        return expose(reflectApply(fn, unwrap(this), args));
       };
       // No defineProperty(w, 'name') here: it turns every wrapper's properties into a dictionary
       // (hundreds of bytes each, a dozen wrappers per VU).
@@ -67,7 +77,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (a !== null && a !== undefined && typeof a.forEach === 'function') a.forEach((v, k) => { out.push([v, k]); });
     return out;
   }
-  const has = (a, i) => !Array.isArray(a) || i in a;
+  const has = (a, i) => !isArray(a) || i in a;
   const impl = {
     async forEach(a, cb, thisArg) {
       const es = await entries(a);
@@ -91,7 +101,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       for (let i = 0, n = a.length; i < n; i++) {
         if (!has(a, i)) continue;
         const r = await cb.call(thisArg, a[i], i, a);
-        if (Array.isArray(r)) out.push(...r); else out.push(r);
+        if (isArray(r)) out.push(...r); else out.push(r);
       }
       return out;
     },

@@ -1,4 +1,4 @@
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { constructSharedArray } from './shared-array.js';
 
 export {
@@ -33,7 +33,7 @@ export function createDataModule(): RuntimeModule {
     specifier: 'k6/data',
     instantiate(vu: VuState): Record<string, unknown> {
       const api: DataApi = { SharedArray: sharedArrayConstructor(vu) };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

@@ -64,7 +64,8 @@ function urlOrThrow(url: unknown): UrlParts {
  * Scripts use cookiesForURL/set/clear/delete; the request code uses the other methods.
  */
 export class CookieJar {
-  private readonly byDomain = new Map<string, StoredCookie[]>();
+  // Made on the first stored cookie: every VU has a jar, most never get a cookie.
+  private byDomain: Map<string, StoredCookie[]> | null = null;
 
   /** `{name: [value, …]}` of the cookies that would be sent to `url`. */
   cookiesForURL(url: unknown): Record<string, string[]> {
@@ -109,12 +110,12 @@ export class CookieJar {
 
   /** Empties the jar (start of an iteration). */
   reset(): void {
-    this.byDomain.clear();
+    this.byDomain?.clear();
   }
 
   /** Whether the jar holds no cookie; lets the request path skip cookie work entirely. */
   get empty(): boolean {
-    return this.byDomain.size === 0;
+    return this.byDomain === null || this.byDomain.size === 0;
   }
 
   /** Stores the cookies of a response's Set-Cookie headers. */
@@ -128,12 +129,13 @@ export class CookieJar {
   /** The cookies to send to `u`, in RFC 6265 order (longer paths first, then older first). */
   matching(u: UrlParts): StoredCookie[] {
     const out: StoredCookie[] = [];
-    if (this.byDomain.size === 0) return out;
+    const byDomain = this.byDomain;
+    if (byDomain === null || byDomain.size === 0) return out;
     const host = u.hostname.toLowerCase();
     const path = requestPathOf(u);
     const now = Date.now();
     const visit = (domain: string, exact: boolean): void => {
-      const list = this.byDomain.get(domain);
+      const list = byDomain.get(domain);
       if (list === undefined) return;
       for (let i = list.length - 1; i >= 0; i--) {
         const c = list[i] as StoredCookie;
@@ -146,7 +148,7 @@ export class CookieJar {
         if (!pathMatches(path, c.path)) continue;
         out.push(c);
       }
-      if (list.length === 0) this.byDomain.delete(domain);
+      if (list.length === 0) byDomain.delete(domain);
     };
     visit(host, true);
     if (isIP(host) === 0) {
@@ -176,7 +178,8 @@ export class CookieJar {
     let expires = Infinity;
     if (p.maxAge !== null) expires = p.maxAge <= 0 ? -Infinity : Date.now() + p.maxAge * 1000;
     else if (p.expires !== null) expires = p.expires;
-    let list = this.byDomain.get(domain);
+    const byDomain = (this.byDomain ??= new Map<string, StoredCookie[]>());
+    let list = byDomain.get(domain);
     if (list !== undefined) {
       const i = list.findIndex((c) => c.name === p.name && c.path === path && c.hostOnly === hostOnly);
       if (i >= 0) {
@@ -195,16 +198,16 @@ export class CookieJar {
     if (expires <= Date.now()) return;
     if (list === undefined) {
       list = [];
-      this.byDomain.set(domain, list);
+      byDomain.set(domain, list);
     }
     list.push({ name: p.name, value: p.value, domain, hostOnly, path, secure: p.secure, httpOnly: p.httpOnly, expires, seq: nextSeq++ });
   }
 
   private remove(c: StoredCookie): void {
-    const list = this.byDomain.get(c.domain);
+    const list = this.byDomain?.get(c.domain);
     if (list === undefined) return;
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.byDomain.delete(c.domain);
+    if (list.length === 0) this.byDomain?.delete(c.domain);
   }
 }

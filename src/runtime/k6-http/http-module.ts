@@ -1,4 +1,4 @@
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { batch } from './batch.js';
 import { CookieJar } from './cookie-jar.js';
 import { expectedStatuses, toResponseCallback } from './expected-statuses.js';
@@ -61,7 +61,7 @@ function instantiate(vu: VuState): Record<string, unknown> {
     ...TLS,
     ...OCSP,
   };
-  return { default: http, ...http };
+  return moduleObject(http);
 }
 
 /** The `k6/http` module. */

@@ -112,3 +112,58 @@ export function buildHead(h: HeadInput): BuiltHead | RequestError {
   if (h.close) head += 'Connection: close\r\n';
   return { head: `${head}\r\n`, headers: info };
 }
+
+function sameHeaders(a: ReadonlyArray<readonly [string, string]>, b: ReadonlyArray<readonly [string, string]>): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as readonly [string, string];
+    const y = b[i] as readonly [string, string];
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
+
+/**
+ * A VU's last request head, reused while the next request has the same inputs (a load test
+ * sends the same request over and over): the serialized head is then one flat string made
+ * once, instead of a concatenation flattened again by every socket write. Each response still
+ * gets its own copy of the header view (Response.request.headers), as scripts may change it.
+ */
+export class HeadCache {
+  private input: HeadInput | null = null;
+  private built: BuiltHead | null = null;
+
+  build(h: HeadInput): BuiltHead | RequestError {
+    const last = this.input;
+    const built = this.built;
+    if (
+      last !== null &&
+      built !== null &&
+      last.url === h.url &&
+      last.method === h.method &&
+      last.userAgent === h.userAgent &&
+      last.cookie === h.cookie &&
+      last.contentType === h.contentType &&
+      last.bodyLength === h.bodyLength &&
+      last.basicAuth === h.basicAuth &&
+      last.referer === h.referer &&
+      last.close === h.close &&
+      sameHeaders(last.headers, h.headers)
+    ) {
+      return { head: built.head, headers: copyInfo(built.headers) };
+    }
+    const fresh = buildHead(h);
+    if (fresh instanceof RequestError) return fresh;
+    // The cached view is never handed out, only copies of it.
+    this.input = h;
+    this.built = { head: fresh.head, headers: copyInfo(fresh.headers) };
+    return fresh;
+  }
+}
+
+function copyInfo(info: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const name in info) out[name] = (info[name] as string[]).slice();
+  return out;
+}

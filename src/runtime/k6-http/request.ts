@@ -7,7 +7,7 @@ import { compressBody, decodeContent } from './decompress.js';
 import type { ExpectedStatuses } from './expected-statuses.js';
 import { parseParams, type ParamCookie, type RequestParams, type ResponseType } from './params.js';
 import { encodeBody } from './request-body.js';
-import { buildHead } from './request-head.js';
+
 import { HttpResponse, type RequestCookie, type ResponseCookie } from './response.js';
 import { emitHopSamples } from './sample-emitter.js';
 import { parseSetCookie } from './set-cookie.js';
@@ -246,7 +246,7 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
     res.url = u.href;
     const reqCookies: Record<string, RequestCookie[]> = {};
     const cookie = cookieHeader(f.jar, u, params.cookies, reqCookies);
-    const built = buildHead({
+    const built = h.heads.build({
       method: hop.method,
       url: u,
       headers: hop.headers,

@@ -3,6 +3,7 @@ import { ConnectionPool, DnsCache, type Exchange, type ExchangeObserver } from '
 import { CookieJar } from './cookie-jar.js';
 import { DEFAULT_EXPECTED, type ExpectedStatuses } from './expected-statuses.js';
 import { HostRules } from './host-rules.js';
+import { HeadCache } from './request-head.js';
 import { TlsConfig } from './tls-config.js';
 import type { TagSet } from '../../metrics/tags.js';
 
@@ -82,6 +83,8 @@ export class VuHttp implements ExchangeObserver {
   responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
   /** Exchanges on the wire now (more than one only inside http.batch, so an array beats a Set). */
   private readonly inflight: Exchange[] = [];
+  /** The last request head built, reused while requests repeat (see HeadCache). */
+  readonly heads = new HeadCache();
   /** System-tag sets of recent requests, see request.ts. */
   readonly tagCache = new Map<unknown, TagCacheEntry>();
   /** The signal this object listens to; the engine may give the VU a new one. */

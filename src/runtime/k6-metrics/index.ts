@@ -1,5 +1,5 @@
 import type { MetricType } from '../../metrics/metric.js';
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { CustomMetric } from './custom-metric.js';
 
 export { CustomMetric } from './custom-metric.js';
@@ -39,7 +39,7 @@ export function createMetricsModule(): RuntimeModule {
     specifier: 'k6/metrics',
     instantiate(vu: VuState): Record<string, unknown> {
       const api = metricClasses(vu);
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { VuTimers } from './vu-timers.js';
 
 export { VuTimers } from './vu-timers.js';
@@ -62,7 +62,7 @@ export function createTimersModule(): RuntimeModule {
         setInterval: (callback, delay, ...args) => timers.set('setInterval', callback, delay, args),
         clearInterval: (id) => timers.clear(id),
       };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

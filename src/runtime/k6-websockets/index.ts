@@ -3,7 +3,7 @@
  * connection core and metrics of `k6/ws`. An iteration lasts until the sockets it opened have
  * closed: the engine awaits `whenVuSocketsClosed` after the default function returns.
  */
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { existingVuSockets } from './vu-sockets.js';
 import { WebSocket } from './websocket.js';
 
@@ -61,7 +61,7 @@ export function createWebSocketsModule(): RuntimeModule {
     specifier: 'k6/websockets',
     instantiate(vu: VuState): Record<string, unknown> {
       const api: WebSocketsApi = { WebSocket: webSocketClass(vu), Blob };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

@@ -3,7 +3,7 @@
  * metrics, on the `ws` npm client. The connection core (dialing, metrics, event queue) is
  * shared with `k6/websockets`, which imports it from here.
  */
-import type { RuntimeModule, VuState } from '../vu-state.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
 import { connect, type WsResponse } from './connect.js';
 
 export { connect, assertNotInitContext, type WsResponse, type ConnectCallback } from './connect.js';
@@ -28,7 +28,7 @@ export function createWsModule(): RuntimeModule {
       const api: WsApi = {
         connect: (url, ...args) => connect(vu, url, args),
       };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { HerdError } from '../../errors/index.js';
-import type { RuntimeModule, VuState } from '../vu-state.js';
-import { abortableSleep } from './sleep.js';
+import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
+import { Sleeper } from './sleep.js';
 
 /** A check's condition: a predicate on the checked value, or a plain value taken as truthy/falsy. */
 type CheckCondition = ((value: unknown) => unknown) | unknown;
@@ -113,6 +113,7 @@ export function createK6Module(randomSeed: (seed: number) => void): RuntimeModul
   return {
     specifier: 'k6',
     instantiate(vu: VuState): Record<string, unknown> {
+      let sleeper: Sleeper | undefined;
       const api = {
         check: (value: unknown, conditions: unknown, tags?: Record<string, unknown>) => check(vu, value, conditions, tags),
         group: (name: unknown, fn: unknown) => group(vu, name, fn),
@@ -121,14 +122,15 @@ export function createK6Module(randomSeed: (seed: number) => void): RuntimeModul
             throw new HerdError('init_context_only', 'sleep() is not supported in the init context');
           }
           const s = Number(seconds);
-          return abortableSleep(Number.isFinite(s) && s > 0 ? s * 1000 : 0, vu.signal);
+          sleeper ??= new Sleeper();
+          return sleeper.sleep(Number.isFinite(s) && s > 0 ? s * 1000 : 0, vu.signal);
         },
         fail: (message?: unknown) => {
           throw new Error(message === undefined ? 'fail' : String(message));
         },
         randomSeed: (seed: unknown) => randomSeed(Number(seed)),
       };
-      return { default: api, ...api };
+      return moduleObject(api);
     },
   };
 }

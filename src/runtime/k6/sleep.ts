@@ -1,18 +1,80 @@
+import { unwatchAbort, watchAbort } from '../abort-watch.js';
+
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts, so that a
- * hard-stopped VU leaves its iteration at the next sleep.
+ * hard-stopped VU leaves its iteration at the next sleep. Every VU sleeps once per iteration
+ * in most scripts, so the abort hook is a Set entry (abort-watch.ts), not an EventTarget listener.
  */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    const onAbort = (reason: unknown): void => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(reason);
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      unwatchAbort(signal, onAbort);
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, onAbort);
   });
+}
+
+/**
+ * A VU's sleep(): what one pending sleep needs (timer, abort hook, promise callbacks) lives on
+ * this object and is reused by the VU's next sleep, whose timer is re-armed with `refresh()`
+ * when the duration is the same as last time. Most scripts sleep once per iteration, and
+ * everything allocated per iteration outlives the sleep, so it is promoted out of V8's young
+ * generation and then has to be collected from the old one: per-sleep closures and Timeout
+ * objects were a large part of the memory and GC time of VUs that mostly sleep.
+ * A second sleep started while one is pending (a script that does not await it) takes the
+ * plain path.
+ */
+export class Sleeper {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = -1;
+  private resolve: (() => void) | null = null;
+  private reject: ((reason: unknown) => void) | null = null;
+  private signal: AbortSignal | null = null;
+  private readonly onFire = (): void => {
+    const resolve = this.resolve;
+    this.release();
+    if (resolve !== null) resolve();
+  };
+  private readonly onAbort = (reason: unknown): void => {
+    const reject = this.reject;
+    if (this.timer !== null) clearTimeout(this.timer);
+    // A cleared Timeout is not re-armed: the next sleep makes a new one.
+    this.timer = null;
+    this.signal = null;
+    this.resolve = null;
+    this.reject = null;
+    if (reject !== null) reject(reason);
+  };
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.resolve !== null) return abortableSleep(ms, signal);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const p = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    if (this.timer !== null && this.ms === ms) {
+      this.timer.refresh();
+    } else {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(this.onFire, ms);
+      this.ms = ms;
+    }
+    this.signal = signal;
+    watchAbort(signal, this.onAbort);
+    return p;
+  }
+
+  private release(): void {
+    if (this.signal !== null) unwatchAbort(this.signal, this.onAbort);
+    this.signal = null;
+    this.resolve = null;
+    this.reject = null;
+  }
 }

@@ -20,14 +20,16 @@ export const DEFAULT_TLS: TlsPolicy = {
  * One VU's connections: idle keep-alive connections per origin, and every open one so that
  * they can all be closed when the VU stops or starts a fresh iteration (noVUConnectionReuse).
  * A VU runs one request at a time except inside http.batch, so the lists stay tiny.
+ * Every container is made on first use: an empty Map or Set costs ~200 bytes, every VU has a
+ * pool, and most VUs never speak HTTP/2.
  */
 export class ConnectionPool {
-  private readonly idle = new Map<string, Connection[]>();
-  private readonly open = new Set<Connection>();
+  private idle: Map<string, Connection[]> | null = null;
+  private open: Set<Connection> | null = null;
   /** The HTTP/2 session to reuse per origin (k6 keeps one transport per VU). */
-  private readonly h2 = new Map<string, H2Session>();
+  private h2: Map<string, H2Session> | null = null;
   /** Every open HTTP/2 session, shared or not. */
-  private readonly h2Open = new Set<H2Session>();
+  private h2Open: Set<H2Session> | null = null;
 
   constructor(
     /** The test's DNS cache, shared by every VU. */
@@ -38,7 +40,7 @@ export class ConnectionPool {
 
   /** The live HTTP/2 session to `key`, if the origin negotiated h2 before. */
   h2For(key: string): H2Session | undefined {
-    if (this.h2.size === 0) return undefined;
+    if (this.h2 === null || this.h2.size === 0) return undefined;
     const s = this.h2.get(key);
     if (s === undefined) return undefined;
     if (!s.usable) {
@@ -50,22 +52,24 @@ export class ConnectionPool {
 
   /** Records a new HTTP/2 session; returns whether it became the one reused for its origin. */
   h2Opened(s: H2Session, share: boolean): boolean {
-    this.h2Open.add(s);
+    (this.h2Open ??= new Set()).add(s);
     if (!share) return false;
-    const cur = this.h2.get(s.key);
+    const h2 = (this.h2 ??= new Map());
+    const cur = h2.get(s.key);
     if (cur !== undefined && cur.usable) return false;
-    this.h2.set(s.key, s);
+    h2.set(s.key, s);
     return true;
   }
 
   /** Forgets an HTTP/2 session that closed or may take no more streams. */
   h2Closed(s: H2Session, closed: boolean): void {
-    if (closed) this.h2Open.delete(s);
-    if (this.h2.get(s.key) === s) this.h2.delete(s.key);
+    if (closed) this.h2Open?.delete(s);
+    if (this.h2 !== null && this.h2.get(s.key) === s) this.h2.delete(s.key);
   }
 
   /** An idle live connection to `key`, taken out of the pool, if there is one. */
   takeIdle(key: string): Connection | undefined {
+    if (this.idle === null) return undefined;
     const list = this.idle.get(key);
     if (list === undefined) return undefined;
     while (list.length > 0) {
@@ -78,15 +82,16 @@ export class ConnectionPool {
 
   /** Records a new connection. */
   opened(c: Connection): void {
-    this.open.add(c);
+    (this.open ??= new Set()).add(c);
   }
 
   /** Puts a connection whose exchange is over back for reuse. */
   release(c: Connection): void {
-    let list = this.idle.get(c.key);
+    const idle = (this.idle ??= new Map());
+    let list = idle.get(c.key);
     if (list === undefined) {
       list = [];
-      this.idle.set(c.key, list);
+      idle.set(c.key, list);
     }
     c.idle = true;
     list.push(c);
@@ -94,10 +99,10 @@ export class ConnectionPool {
 
   /** Forgets a connection that closed. */
   closed(c: Connection): void {
-    this.open.delete(c);
+    this.open?.delete(c);
     if (!c.idle) return;
     c.idle = false;
-    const list = this.idle.get(c.key);
+    const list = this.idle?.get(c.key);
     if (list === undefined) return;
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
@@ -105,28 +110,28 @@ export class ConnectionPool {
 
   /** Number of open connections (for tests and diagnostics). */
   get size(): number {
-    return this.open.size + this.h2Open.size;
+    return (this.open?.size ?? 0) + (this.h2Open?.size ?? 0);
   }
 
   /** Closes every connection now; in-flight requests on them fail. Safe to call twice. */
   destroyAll(): void {
-    for (const c of [...this.open]) c.destroy();
-    for (const s of [...this.h2Open]) s.destroy();
-    this.open.clear();
-    this.idle.clear();
-    this.h2Open.clear();
-    this.h2.clear();
+    if (this.open !== null) for (const c of [...this.open]) c.destroy();
+    if (this.h2Open !== null) for (const s of [...this.h2Open]) s.destroy();
+    this.open?.clear();
+    this.idle?.clear();
+    this.h2Open?.clear();
+    this.h2?.clear();
   }
 
   /** Closes the idle connections only (between iterations, for noVUConnectionReuse). */
   closeIdle(): void {
-    for (const list of this.idle.values()) {
+    if (this.idle !== null) for (const list of this.idle.values()) {
       for (const c of list.splice(0)) {
         c.idle = false;
         c.destroy();
       }
     }
-    if (this.h2Open.size > 0) {
+    if (this.h2Open !== null && this.h2Open.size > 0) {
       for (const s of [...this.h2Open]) if (s.idleNow) s.destroy();
     }
   }

@@ -107,3 +107,32 @@ test('bytes after a complete response make the connection not reusable', () => {
   assert.equal(feed(p, 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naGARBAGE'), true);
   assert.equal(p.keepAlive, false);
 });
+
+test('a repeated head reuses the earlier parse (also across parsers) and reads the same as a fresh one', () => {
+  const head = 'HTTP/1.1 200 OK\r\nServer: t\r\nContent-Length: 3\r\nContent-Encoding: gzip\r\n\r\n';
+  const a = new ResponseParser();
+  a.begin(false, true);
+  assert.equal(feed(a, head + 'abc'), true);
+  const first = a.headers;
+  assert.deepEqual(first, ['Server', 't', 'Content-Length', '3', 'Content-Encoding', 'gzip']);
+  const b = new ResponseParser();
+  b.begin(false, true);
+  assert.equal(feed(b, head, 'xyz'), true);
+  assert.equal(b.headers, first, 'the cached header array is shared');
+  assert.ok(Object.isFrozen(b.headers));
+  assert.equal(b.statusCode, 200);
+  assert.equal(b.reason, 'OK');
+  assert.equal(b.contentLength, 3);
+  assert.equal(b.contentEncoding, 'gzip');
+  assert.equal(bodyOf(b), 'xyz');
+  // One byte different is parsed anew.
+  b.begin(false, true);
+  assert.equal(feed(b, head.replace('Server: t', 'Server: u') + 'def'), true);
+  assert.deepEqual(b.headers, ['Server', 'u', 'Content-Length', '3', 'Content-Encoding', 'gzip']);
+  assert.equal(bodyOf(b), 'def');
+  // A discarded body leaves no body array behind.
+  b.begin(false, false);
+  assert.equal(feed(b, head + 'ghi'), true);
+  assert.equal(b.body.length, 0);
+  assert.equal(b.bodyLength, 3);
+});

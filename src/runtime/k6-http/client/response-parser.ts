@@ -6,6 +6,13 @@
  * are delimited by Content-Length, chunked transfer coding (parsed byte by byte, it is only
  * the size lines) or the end of the connection, and kept as the socket's own Buffer slices
  * until the message completes. One parser lives on each connection and is reset per response.
+ *
+ * A server answering the same requests sends the very same head bytes again and again (until
+ * its Date header ticks over, once a second), on every connection: the parsers of a thread
+ * share the last few final heads parsed, and a head byte-for-byte equal to one of them reuses
+ * that parse (the header array is frozen and shared, read-only downstream) instead of being
+ * decoded, sliced and lower-cased again. That is most of the per-response allocation of a
+ * small response, also for VUs that send one request per second on their own connection.
  */
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -22,7 +29,7 @@ const S_TRAILERS = 6;
 const S_BODY_EOF = 7;
 const S_DONE = 8;
 
-// Shared empty arrays for an idle parser; `begin` replaces them before anything is pushed.
+// Shared empty arrays for an idle parser; a fresh array replaces them before anything is pushed.
 const NO_HEADERS: string[] = [];
 const NO_BODY: Buffer[] = [];
 
@@ -39,6 +46,39 @@ function hexValue(c: number): number {
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
+}
+
+/** What parsing one head set, kept to reuse when the next head has the same bytes. */
+interface ParsedHead {
+  readonly bytes: Buffer;
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly httpMinor: number;
+  readonly keepAlive: boolean;
+  readonly headers: string[];
+  readonly contentLength: number;
+  readonly chunked: boolean;
+  readonly contentEncoding: string;
+}
+
+/** The last final heads parsed in this thread, newest at `headsNext - 1` (a small ring). */
+const HEAD_CACHE_SIZE = 8;
+const heads: Array<ParsedHead | undefined> = new Array<ParsedHead | undefined>(HEAD_CACHE_SIZE);
+let headsNext = 0;
+
+/** The cached parse of `data[0, end)`, or null. */
+function cachedHead(data: Buffer, end: number): ParsedHead | null {
+  for (let k = 1; k <= HEAD_CACHE_SIZE; k++) {
+    const h = heads[(headsNext - k + HEAD_CACHE_SIZE) % HEAD_CACHE_SIZE];
+    if (h === undefined) return null;
+    if (h.bytes.length === end && h.bytes.compare(data, 0, end) === 0) return h;
+  }
+  return null;
+}
+
+function rememberHead(h: ParsedHead): void {
+  heads[headsNext] = h;
+  headsNext = (headsNext + 1) % HEAD_CACHE_SIZE;
 }
 
 /** Parses one response at a time; `begin` readies it for the next one on the same connection. */
@@ -80,12 +120,13 @@ export class ResponseParser {
     this.statusCode = 0;
     this.reason = '';
     this.httpMinor = 1;
-    this.headers = [];
+    // Fresh arrays only when needed: a cached head brings its own, a discarded body needs none.
+    this.headers = NO_HEADERS;
     this.contentLength = -1;
     this.chunked = false;
     this.keepAlive = true;
     this.contentEncoding = '';
-    this.body = [];
+    this.body = NO_BODY;
     this.bodyLength = 0;
     this.started = false;
     this.keepBody = keepBody;
@@ -232,7 +273,10 @@ export class ResponseParser {
   private take(data: Buffer, start: number, n: number): void {
     if (n <= 0) return;
     this.bodyLength += n;
-    if (this.keepBody) this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+    if (this.keepBody) {
+      if (this.body === NO_BODY) this.body = [];
+      this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+    }
   }
 
   /** Finds and parses the head; returns where the body starts, or null when more bytes are needed. */
@@ -252,8 +296,22 @@ export class ResponseParser {
         this.pendingHead = data;
         return null;
       }
-      this.parseHead(data.toString('latin1', 0, end));
       const offset = end + 4;
+      const last = cachedHead(data, end);
+      if (last !== null) {
+        this.statusCode = last.statusCode;
+        this.reason = last.reason;
+        this.httpMinor = last.httpMinor;
+        this.keepAlive = last.keepAlive;
+        this.headers = last.headers;
+        this.contentLength = last.contentLength;
+        this.chunked = last.chunked;
+        this.contentEncoding = last.contentEncoding;
+        this.chooseBodyMode();
+        return { data, offset };
+      }
+      this.headers = [];
+      this.parseHead(data.toString('latin1', 0, end));
       if (this.statusCode >= 100 && this.statusCode < 200 && this.statusCode !== 101) {
         this.headers = [];
         this.contentLength = -1;
@@ -265,6 +323,18 @@ export class ResponseParser {
         if (data.length === 0) return null;
         continue;
       }
+      rememberHead({
+        // A copy: the socket's chunk must not stay pinned by the cache.
+        bytes: Buffer.from(data.subarray(0, end)),
+        statusCode: this.statusCode,
+        reason: this.reason,
+        httpMinor: this.httpMinor,
+        keepAlive: this.keepAlive,
+        headers: Object.freeze(this.headers) as string[],
+        contentLength: this.contentLength,
+        chunked: this.chunked,
+        contentEncoding: this.contentEncoding,
+      });
       this.chooseBodyMode();
       return { data, offset };
     }
