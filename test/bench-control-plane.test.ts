@@ -7,28 +7,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tcpReachable } from './helpers/reachable.js';
 
 // This file runs from dist/test/.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BENCH = path.join(ROOT, 'bench', 'control-plane.mjs');
 
-const natsUp = await new Promise<boolean>((resolve) => {
-  const s = connect({ host: '127.0.0.1', port: 4222 });
-  s.setTimeout(1000, () => {
-    s.destroy();
-    resolve(false);
-  });
-  s.once('connect', () => {
-    s.destroy();
-    resolve(true);
-  });
-  s.once('error', () => resolve(false));
-});
+const natsUp = await tcpReachable('127.0.0.1', 4222);
 const haveAutocannon = existsSync(path.join(ROOT, 'bench', 'node_modules', 'autocannon', 'autocannon.js'));
 const SKIP = process.env['CI'] === 'true' ? false
   : !natsUp ? 'no NATS server at 127.0.0.1:4222 (start one with `nats-server -js`)'

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,37 +13,16 @@ import { connect } from 'nats';
 import { natsStreamName } from '../src/cloud/transport/nats-subjects.js';
 import { startTarget, type RunningTarget } from '../src/target/index.js';
 import { runHerd, spawnHerd, tempDir, waitForText } from './helpers/herd-process.js';
+import { freePort } from './helpers/herd-server.js';
+import { tcpReachable } from './helpers/reachable.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const ADMIN_TOKEN = 'secret';
 
-const reachable = await new Promise<boolean>((resolve) => {
-  const s = tcpConnect({ host: '127.0.0.1', port: 4222 });
-  s.setTimeout(1000, () => {
-    s.destroy();
-    resolve(false);
-  });
-  s.once('connect', () => {
-    s.destroy();
-    resolve(true);
-  });
-  s.once('error', () => resolve(false));
-});
+const reachable = await tcpReachable('127.0.0.1', 4222);
 const SKIP = !reachable && process.env['CI'] !== 'true'
   ? 'no NATS server at 127.0.0.1:4222 (start one with `nats-server -js`; CI=true runs this test regardless)'
   : false;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Proc = ReturnType<typeof spawnHerd>;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { packScript } from './helpers/herd-server.js';
+import { freePort, packScript } from './helpers/herd-server.js';
 import { HERD_BIN } from './helpers/herd-process.js';
 
 const NATS_BIN = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
@@ -91,11 +91,11 @@ type SummaryMetric = { values?: Record<string, number> };
 
 describe('herd on many hosts: network namespaces, two zones, two control-plane replicas', { skip: SKIP, timeout: 10 * 60_000 }, () => {
   const schema = `herd_netns_${process.pid}`;
-  const natsPort = 14_000 + (process.pid % 1000);
-  const natsUrl = `nats://${HOST_IP}:${natsPort}`;
+  let natsPort = 0;
+  let natsUrl = '';
   const natsDir = mkdtempSync(path.join(tmpdir(), 'herd-netns-nats-'));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'herd-netns-'));
-  const ports = { a: 18_000 + (process.pid % 1000), b: 19_000 + (process.pid % 1000) };
+  const ports = { a: 0, b: 0 };
   const procs: Proc[] = [];
   const replicas: Record<'a' | 'b', Proc | undefined> = { a: undefined, b: undefined };
   let db: pg.Client;
@@ -163,6 +163,9 @@ describe('herd on many hosts: network namespaces, two zones, two control-plane r
       ip('netns', 'exec', h.ns, 'ip', 'link', 'set', `${h.hostEnd}p`, 'up');
       ip('netns', 'exec', h.ns, 'ip', 'link', 'set', 'lo', 'up');
     }
+    // Free ports now; a restarted replica takes its port again (its --name, not its port, is its identity).
+    [natsPort, ports.a, ports.b] = [await freePort(), await freePort(), await freePort()];
+    natsUrl = `nats://${HOST_IP}:${natsPort}`;
     db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
     await db.query(`drop schema if exists ${schema} cascade`);

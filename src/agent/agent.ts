@@ -1,9 +1,13 @@
+import { debuglog } from 'node:util';
 import { HERD_VERSION } from '../config/index.js';
 import type { ControlToAgent } from '../protocol/agent-messages.js';
 import type { AgentId, RunId } from '../protocol/ids.js';
 import type { AgentTransport } from '../cloud/transport/transport.js';
 import type { Logger } from '../runtime/vu-state.js';
 import { Assignment } from './assignment.js';
+
+// NODE_DEBUG=herd:agent traces the control plane's messages as the agent takes them.
+const debug = debuglog('herd:agent');
 
 /** A sample of the agent machine's load, for heartbeats. */
 export interface ResourceSample {
@@ -71,11 +75,18 @@ export class Agent {
   }
 
   private onMessage(m: ControlToAgent): void {
+    debug('run %s: %s (%s)', m.runId, m.type, this.runs.has(m.runId) ? 'held' : 'not held');
     const log = (e: unknown): void => this.opts.logger.log('error', `run ${m.runId}: ${e instanceof Error ? e.message : String(e)}`);
     switch (m.type) {
       case 'assign': {
         if (this.runs.has(m.runId)) return; // a repeat after a reconnect
-        const a = new Assignment(this.opts.id, m.runId, (msg) => this.transport.send(msg), () => this.runs.delete(m.runId));
+        const a = new Assignment(this.opts.id, m.runId, (msg) => {
+          if (msg.type !== 'metrics' && msg.type !== 'log') debug('run %s: sends %s', m.runId, msg.type);
+          this.transport.send(msg);
+        }, () => {
+          debug('run %s: closed', m.runId);
+          this.runs.delete(m.runId);
+        });
         this.runs.set(m.runId, a);
         a.assign(m).catch(log);
         return;

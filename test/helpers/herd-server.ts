@@ -144,7 +144,9 @@ async function startOnce(opts: StartServerOptions, dataDir: string, port: number
   for (const [k, v] of Object.entries(settings)) flags.push(k, v);
   flags.push(...(opts.args ?? []));
   // The server lives for the whole test file; the spawn helper's kill timer is set far out.
-  const proc = spawnHerd(flags, { env: { HERD_ADMIN_TOKEN: ADMIN_TOKEN }, timeoutMs: 30 * 60_000 });
+  // HERD_TEST_SERVER_DEBUG=herd:runs,herd:agent traces the server and its embedded agent (their stderr, in `output`).
+  const debug = process.env['HERD_TEST_SERVER_DEBUG'];
+  const proc = spawnHerd(flags, { env: { HERD_ADMIN_TOKEN: ADMIN_TOKEN, ...(debug === undefined ? {} : { NODE_DEBUG: debug }) }, timeoutMs: 30 * 60_000 });
   const until = performance.now() + (opts.startTimeoutMs ?? 20_000);
   let url: string | undefined;
   let agentPid: number | undefined;

@@ -16,6 +16,7 @@ import { externalRunArchive } from './external-archive.js';
 import { externalMarker, isExternalRun } from './external-marker.js';
 import type { ExternalMetricSet } from './external-metric-set.js';
 import { PeriodPoints } from './period-points.js';
+import { SerialByKey } from './serial-by-key.js';
 import type { RunEvent } from './service.js';
 import { canTransition, createdChange, transition } from './status-machine.js';
 
@@ -112,7 +113,7 @@ export class ExternalRuns {
   readonly #tickMs: number;
   readonly #saveEveryMs: number;
   readonly #runs = new Map<RunId, ExternalRunState>();
-  readonly #chains = new Map<RunId, Promise<unknown>>();
+  readonly #chains = new SerialByKey<RunId>();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #closed = false;
@@ -152,7 +153,7 @@ export class ExternalRuns {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    await Promise.allSettled([...this.#chains.values()]);
+    await this.#chains.idle();
     this.#runs.clear();
   }
 
@@ -438,14 +439,7 @@ export class ExternalRuns {
 
   /** Runs `fn` after every earlier piece of work on the same run. */
   #exclusive<T>(runId: RunId, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#chains.get(runId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
-    const settled = next.catch(() => undefined);
-    this.#chains.set(runId, settled);
-    void settled.then(() => {
-      if (this.#chains.get(runId) === settled) this.#chains.delete(runId);
-    });
-    return next;
+    return this.#chains.run(runId, fn);
   }
 
   /** A progress event per push, as herd's own runs send one per second: the dashboard's live numbers. */

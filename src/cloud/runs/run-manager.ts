@@ -16,6 +16,7 @@ import type { Store, StoredMetricPoint, StoredRun } from '../store/index.js';
 import type { ControlPlaneTransport } from '../transport/index.js';
 import { unpackAndCompile, type UnpackArchive } from './archive-unpacker.js';
 import { isExternalRun } from './external-marker.js';
+import { SerialByKey } from './serial-by-key.js';
 import {
   checkArchiveSize, checkGroups, checkMetricSeries, checkStaticLimits, checkVuHourCap, defaultLimits, type LimitViolation,
 } from './limits.js';
@@ -78,7 +79,7 @@ export class RunManager implements RunService {
   readonly #now: () => number;
   readonly #log: RunLog;
   readonly #live = new Map<RunId, LiveRun>();
-  readonly #chains = new Map<RunId, Promise<unknown>>();
+  readonly #chains = new SerialByKey<RunId>();
   readonly #listeners = new Set<(e: RunEvent) => void>();
   readonly #plans = new Map<RunId, RunPlan>();
   /** This replica's name in run leads and queue claims. */
@@ -217,7 +218,7 @@ export class RunManager implements RunService {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.scheduler.stop();
-      await Promise.allSettled([...this.#chains.values()]);
+      await this.#chains.idle();
       // Runs go on on their generators: their leads are given up, so another replica (or this
       // one, restarted) takes them over at once instead of after the lease (see #takeOver).
       for (const live of this.#live.values()) {
@@ -1091,14 +1092,7 @@ export class RunManager implements RunService {
 
   /** Runs `fn` after every earlier piece of work on the same run. */
   #exclusive<T>(runId: RunId, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#chains.get(runId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
-    const settled = next.catch(() => undefined);
-    this.#chains.set(runId, settled);
-    void settled.then(() => {
-      if (this.#chains.get(runId) === settled) this.#chains.delete(runId);
-    });
-    return next;
+    return this.#chains.run(runId, fn);
   }
 
   async #mustGet(runId: RunId): Promise<StoredRun> {

@@ -2,23 +2,34 @@ import { unwatchAbort, watchAbort } from '../abort-watch.js';
 
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts, so that a
- * hard-stopped VU leaves its iteration at the next sleep. Every VU sleeps once per iteration
+ * hard-stopped VU leaves its iteration at the next sleep. Node arms a timer from the event
+ * loop's cached clock, which is behind the real time when the sleep starts late in a loop turn,
+ * so the timer can fire early; k6's sleep(t) waits at least t, so an early timer is re-armed for
+ * what is left (here and in Sleeper). Every VU sleeps once per iteration
  * in most scripts, so the abort hook is a Set entry (abort-watch.ts), not an EventTarget listener.
  */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
+  const due = performance.now() + ms;
   return new Promise((resolve, reject) => {
     const onAbort = (reason: unknown): void => {
       clearTimeout(timer);
       reject(reason);
     };
-    const timer = setTimeout(() => {
+    const onFire = (): void => {
+      const left = due - performance.now();
+      if (left > 0) {
+        timer = setTimeout(onFire, Math.ceil(left));
+        return;
+      }
       unwatchAbort(signal, onAbort);
       resolve();
-    }, ms);
+    };
+    let timer = setTimeout(onFire, ms);
     watchAbort(signal, onAbort);
   });
 }
+
 
 /**
  * A VU's sleep(): what one pending sleep needs (timer, abort hook, promise callbacks) lives on
@@ -36,7 +47,15 @@ export class Sleeper {
   private resolve: (() => void) | null = null;
   private reject: ((reason: unknown) => void) | null = null;
   private signal: AbortSignal | null = null;
+  private due = 0;
   private readonly onFire = (): void => {
+    const left = this.due - performance.now();
+    if (left > 0) {
+      // Early (see above): a fresh timer for the rest; the next sleep makes its own again.
+      this.timer = setTimeout(this.onFire, Math.ceil(left));
+      this.ms = -1;
+      return;
+    }
     const resolve = this.resolve;
     this.release();
     if (resolve !== null) resolve();
@@ -59,6 +78,7 @@ export class Sleeper {
       this.resolve = resolve;
       this.reject = reject;
     });
+    this.due = performance.now() + ms;
     if (this.timer !== null && this.ms === ms) {
       this.timer.refresh();
     } else {
