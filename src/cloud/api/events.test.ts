@@ -122,6 +122,23 @@ describe('live events (SSE)', () => {
     await until(() => h.runs.subscribers === 0, 'the unsubscription');
   });
 
+  it("first tells a follower of one run where the run is now, so a change made before the stream opened is not missed", async () => {
+    const stream = await openStream(`${base}/api/v1/events?runId=${runA.id}`, bearer(h.a.memberSecret));
+    try {
+      const text = await stream.readUntil((t) => events(t).length > 0);
+      const [first] = events(text);
+      const stored = await h.store.getRun(h.a.org.id, runA.id);
+      assert.equal(first?.event, 'status');
+      const data = first?.data as { runId: string; status: { code: number; name: string }; change: { reason: string } };
+      assert.equal(data.runId, runA.id);
+      assert.deepEqual(data.status, stored?.status);
+      assert.equal(data.change.reason, stored?.lastChange.reason);
+    } finally {
+      stream.close();
+    }
+    await until(() => h.runs.subscribers === 0, 'the unsubscription');
+  });
+
   it('sends heartbeat comments while idle', async () => {
     const stream = await openStream(`${base}/api/v1/events`, bearer(h.a.memberSecret));
     try {

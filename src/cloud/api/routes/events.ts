@@ -78,6 +78,17 @@ export function eventRoutes({ store, runs, sseHeartbeatMs }: RouteDeps, open: Op
           unsubscribe();
           return undefined;
         }
+        // A follower of one run first gets where the run is now, read after subscribing: a client
+        // that looked at the run and then opened the stream would otherwise never hear of a change
+        // made in between (a run that ended meanwhile would keep it waiting for good).
+        if (query.runId !== undefined) {
+          const now = await store.getRun(caller.orgId, query.runId);
+          if (now !== undefined) {
+            write(`event: status\ndata: ${JSON.stringify(liveEventView({
+              type: 'status', orgId: now.orgId, runId: now.id, status: now.status, result: now.result, change: now.lastChange,
+            }))}\n\n`);
+          }
+        }
         heartbeat = setInterval(() => write(': heartbeat\n\n'), sseHeartbeatMs);
         res.on('close', close);
         res.on('error', close);
