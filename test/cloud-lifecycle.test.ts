@@ -87,7 +87,7 @@ export default function () { http.get(\`\${__ENV.TARGET}/get\`); }
   });
 });
 
-describe('Aborted by script error', () => {
+describe('Aborted by script error', { concurrency: 3 }, () => {
   it('an upload that is not an archive ends Aborted by script error at once (Created → Aborted by script error), answered 201', async () => {
     const r = await server.submit(new TextEncoder().encode('this is not a tar.gz archive, just some text'));
     assert.equal(r.status, 201, JSON.stringify(r.body));
