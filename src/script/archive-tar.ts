@@ -1,15 +1,17 @@
 // A strict ustar (POSIX.1-1988, plus pax `path` records) codec: exactly what herd archives need.
 // Written here rather than taken from a library so that the reader accepts only regular files,
 // checks every header before reading its data, and never holds more than the limits allow.
-import { HerdError } from '../errors/index.js';
 import { formatBytes } from './archive-limits.js';
+import { invalid, tooLarge } from './archive-errors.js';
 import { unsafeEntryName } from './archive-paths.js';
+import { decodeUtf8, describeType, field, paxRecord, parseOctal, putBytes, putOctal, splitName, text } from './tar-fields.js';
+
+export { invalid, tooLarge } from './archive-errors.js';
 
 /** The tar block size; headers and data are padded to it. */
 export const TAR_BLOCK = 512;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 // Pax records herd never writes but other tar writers add; harmless for a regular file's bytes.
 const IGNORED_PAX_KEYS = new Set(['mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname', 'mode', 'comment']);
 // Our own pax headers hold one path; anything near this size is not one of ours.
@@ -29,17 +31,21 @@ export interface TarHeaderFields {
   linkname?: string;
   /** Raw bytes for the name field instead of `name` (e.g. with a NUL inside). */
   nameBytes?: Uint8Array;
+  /** Permission bits; 0644 by default. */
+  mode?: number;
+  /** Modification time in epoch seconds; 0 by default (reproducible output). */
+  mtime?: number;
 }
 
-/** Encodes one 512-byte ustar header with a valid checksum. Fixed mode, owner and mtime keep output reproducible. */
+/** Encodes one 512-byte ustar header with a valid checksum. Fixed owner, and by default mode and mtime, keep output reproducible. */
 export function tarHeader(f: TarHeaderFields): Uint8Array {
   const h = new Uint8Array(TAR_BLOCK);
   putBytes(h, 0, 100, f.nameBytes ?? encoder.encode(f.name));
-  putOctal(h, 100, 8, 0o644);
+  putOctal(h, 100, 8, f.mode ?? 0o644);
   putOctal(h, 108, 8, 0);
   putOctal(h, 116, 8, 0);
   putOctal(h, 124, 12, f.size);
-  putOctal(h, 136, 12, 0);
+  putOctal(h, 136, 12, f.mtime ?? 0);
   h[156] = (f.type ?? '0').charCodeAt(0);
   putBytes(h, 157, 100, encoder.encode(f.linkname ?? ''));
   putBytes(h, 257, 6, encoder.encode('ustar\0'));
@@ -95,35 +101,9 @@ function padded(data: Uint8Array): Uint8Array[] {
   return pad === 0 ? [data] : [data, new Uint8Array(pad)];
 }
 
-function splitName(name: string): { name: string; prefix?: string } | undefined {
-  if (encoder.encode(name).byteLength <= 100) return { name };
-  // ustar splits a long name at a `/` into prefix (≤155 bytes) and name (≤100 bytes).
-  for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
-    const prefix = name.slice(0, i);
-    const rest = name.slice(i + 1);
-    if (rest !== '' && encoder.encode(prefix).byteLength <= 155 && encoder.encode(rest).byteLength <= 100) {
-      return { name: rest, prefix };
-    }
-  }
-  return undefined;
-}
 
-function paxRecord(key: string, value: string): Uint8Array {
-  // A record is "<len> <key>=<value>\n" where <len> counts the whole record, its own digits included.
-  const body = encoder.encode(` ${key}=${value}\n`).byteLength;
-  let len = body + 1;
-  while (String(len).length + body !== len) len = String(len).length + body;
-  return encoder.encode(`${len} ${key}=${value}\n`);
-}
 
-function putBytes(h: Uint8Array, off: number, len: number, bytes: Uint8Array): void {
-  if (bytes.byteLength > len) throw new Error(`tar header field at ${off} holds ${len} bytes, got ${bytes.byteLength}`);
-  h.set(bytes, off);
-}
 
-function putOctal(h: Uint8Array, off: number, len: number, n: number): void {
-  putBytes(h, off, len, encoder.encode(`${n.toString(8).padStart(len - 1, '0')}\0`));
-}
 
 /** What a TarReader calls back with and the limits it enforces. */
 export interface TarReaderOptions {
@@ -291,7 +271,7 @@ function parsePax(data: Uint8Array): string | undefined {
     if (!Number.isSafeInteger(len) || len <= space - pos || pos + len > data.byteLength || data[pos + len - 1] !== 0x0a) {
       throw invalid('a pax header record is malformed');
     }
-    const kv = decode(data.subarray(space + 1, pos + len - 1), 'pax record');
+    const kv = decodeUtf8(data.subarray(space + 1, pos + len - 1), 'pax record');
     const eq = kv.indexOf('=');
     const key = eq === -1 ? kv : kv.slice(0, eq);
     if (key === 'path') path = kv.slice(eq + 1);
@@ -299,65 +279,4 @@ function parsePax(data: Uint8Array): string | undefined {
     pos += len;
   }
   return path;
-}
-
-/** A NUL-terminated header field; bytes after the terminator must be NUL too, so no name hides a tail. */
-function field(h: Uint8Array, off: number, len: number, what: string): string {
-  const raw = h.subarray(off, off + len);
-  const end = raw.indexOf(0);
-  if (end !== -1 && raw.subarray(end).some((b) => b !== 0)) {
-    throw invalid(`a tar header's ${what} field contains a NUL byte followed by more text`);
-  }
-  return decode(end === -1 ? raw : raw.subarray(0, end), `tar header ${what}`);
-}
-
-function parseOctal(h: Uint8Array, off: number, len: number): number {
-  // Base-256 sizes (high bit set) are only needed past 8 GiB; no herd archive comes near that.
-  const s = text(h, off, len).replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  return /^[0-7]{1,12}$/.test(s) ? parseInt(s, 8) : NaN;
-}
-
-function text(h: Uint8Array, off: number, len: number): string {
-  let s = '';
-  for (let i = off; i < off + len; i++) {
-    const b = h[i] as number;
-    if (b === 0) break;
-    s += String.fromCharCode(b);
-  }
-  return s;
-}
-
-function decode(bytes: Uint8Array, what: string): string {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    throw invalid(`a ${what} is not valid UTF-8`);
-  }
-}
-
-function describeType(type: string): string {
-  switch (type) {
-    case '1': return 'a hard link';
-    case '2': return 'a symbolic link';
-    case '3': return 'a character device';
-    case '4': return 'a block device';
-    case '5': return 'a directory';
-    case '6': return 'a FIFO';
-    case '7': return 'a contiguous file';
-    case 'g': return 'a pax global header';
-    case 'K': case 'L': return 'a GNU long-name record';
-    default: return `of unknown type ${JSON.stringify(type)}`;
-  }
-}
-
-const ARCHIVE_HINT = 'Create the archive with herd (herd cloud run packs it); do not edit or repack it by hand.';
-
-/** An invalid_archive error with the standard hint. */
-export function invalid(message: string): HerdError {
-  return new HerdError('invalid_archive', `invalid archive: ${message}`, { hint: ARCHIVE_HINT });
-}
-
-/** An archive_too_large error. */
-export function tooLarge(message: string, hint: string): HerdError {
-  return new HerdError('archive_too_large', `archive too large: ${message}`, { hint });
 }

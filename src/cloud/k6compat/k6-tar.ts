@@ -6,7 +6,8 @@
 // segments, symbolic links, devices and FIFOs are refused, and the end-of-archive marker is required.
 import { formatBytes, type ResolvedArchiveLimits } from '../../script/archive-limits.js';
 import { unsafeEntryName } from '../../script/archive-paths.js';
-import { concat, invalid, TAR_BLOCK, tooLarge } from '../../script/archive-tar.js';
+import { concat, invalid, TAR_BLOCK, tarHeader, tooLarge } from '../../script/archive-tar.js';
+import { decodeUtf8, describeType, field, paxRecord, parseOctal, splitName, text } from '../../script/tar-fields.js';
 
 /** One entry of a k6 archive's tar. */
 export type K6TarEntry =
@@ -14,7 +15,6 @@ export type K6TarEntry =
   | { readonly kind: 'dir'; readonly name: string }
   | { readonly kind: 'link'; readonly name: string; readonly target: string };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 const MAX_PAX_BYTES = 64 * 1024;
 // Pax records Go's writer (or a repacking tool) may add that say nothing about where an entry goes.
@@ -127,14 +127,14 @@ export function writeK6Tar(entries: readonly K6TarWriteEntry[], mtime = new Date
     const mode = e.kind === 'file' ? 0o644 : e.kind === 'dir' ? 0o755 : 0;
     const linkname = e.kind === 'link' ? e.target : '';
     const split = splitName(e.name);
-    const records: string[] = [];
+    const records: Uint8Array[] = [];
     if (split === undefined) records.push(paxRecord('path', e.name));
     if (encoder.encode(linkname).byteLength > 100) records.push(paxRecord('linkpath', linkname));
     if (records.length > 0) {
-      const body = encoder.encode(records.join(''));
-      blocks.push(header({ name: 'PaxHeaders/entry', size: body.byteLength, type: 'x', mode: 0o644, mtime: secs }), ...pad(body));
+      const body = concat(records);
+      blocks.push(tarHeader({ name: 'PaxHeaders/entry', size: body.byteLength, type: 'x', mode: 0o644, mtime: secs }), ...pad(body));
     }
-    blocks.push(header({
+    blocks.push(tarHeader({
       name: split?.name ?? 'long-path',
       prefix: split?.prefix ?? '',
       size,
@@ -149,42 +149,8 @@ export function writeK6Tar(entries: readonly K6TarWriteEntry[], mtime = new Date
   return concat(blocks);
 }
 
-function header(f: { name: string; prefix?: string; size: number; type: string; mode: number; mtime: number; linkname?: string }): Uint8Array {
-  const h = new Uint8Array(TAR_BLOCK);
-  put(h, 0, 100, encoder.encode(f.name));
-  putOctal(h, 100, 8, f.mode);
-  putOctal(h, 108, 8, 0);
-  putOctal(h, 116, 8, 0);
-  putOctal(h, 124, 12, f.size);
-  putOctal(h, 136, 12, f.mtime);
-  h[156] = f.type.charCodeAt(0);
-  put(h, 157, 100, encoder.encode(f.linkname ?? ''));
-  put(h, 257, 6, encoder.encode('ustar\0'));
-  put(h, 263, 2, encoder.encode('00'));
-  put(h, 345, 155, encoder.encode(f.prefix ?? ''));
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(h, 148, 8, encoder.encode(`${sum.toString(8).padStart(6, '0')}\0 `));
-  return h;
-}
 
-function splitName(name: string): { name: string; prefix?: string } | undefined {
-  if (encoder.encode(name).byteLength <= 100) return { name };
-  for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
-    const prefix = name.slice(0, i);
-    const rest = name.slice(i + 1);
-    if (rest !== '' && encoder.encode(prefix).byteLength <= 155 && encoder.encode(rest).byteLength <= 100) return { name: rest, prefix };
-  }
-  return undefined;
-}
 
-function paxRecord(key: string, value: string): string {
-  const body = encoder.encode(` ${key}=${value}\n`).byteLength;
-  let len = body + 1;
-  while (String(len).length + body !== len) len = String(len).length + body;
-  return `${len} ${key}=${value}\n`;
-}
 
 function pad(data: Uint8Array): Uint8Array[] {
   const rest = padded(data.byteLength) - data.byteLength;
@@ -195,14 +161,7 @@ function padded(n: number): number {
   return Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
 }
 
-function put(h: Uint8Array, off: number, len: number, bytes: Uint8Array): void {
-  if (bytes.byteLength > len) throw new Error(`tar header field at ${off} holds ${len} bytes, got ${bytes.byteLength}`);
-  h.set(bytes, off);
-}
 
-function putOctal(h: Uint8Array, off: number, len: number, n: number): void {
-  put(h, off, len, encoder.encode(`${n.toString(8).padStart(len - 1, '0')}\0`));
-}
 
 function take(bytes: Uint8Array, off: number, size: number, what: string): Uint8Array {
   if (off + size > bytes.byteLength) throw invalid(`the tar ends in the middle of entry ${JSON.stringify(what)} (it is truncated)`);
@@ -229,7 +188,7 @@ function parsePax(data: Uint8Array): Map<string, string> {
     if (!Number.isSafeInteger(len) || len <= space - pos || pos + len > data.byteLength || data[pos + len - 1] !== 0x0a) {
       throw invalid('a pax header record is malformed');
     }
-    const kv = decode(data.subarray(space + 1, pos + len - 1), 'pax record');
+    const kv = decodeUtf8(data.subarray(space + 1, pos + len - 1), 'pax record');
     const eq = kv.indexOf('=');
     const key = eq === -1 ? kv : kv.slice(0, eq);
     if (key === 'path' || key === 'linkpath') out.set(key, kv.slice(eq + 1));
@@ -239,46 +198,7 @@ function parsePax(data: Uint8Array): Map<string, string> {
   return out;
 }
 
-function field(h: Uint8Array, off: number, len: number, what: string): string {
-  const raw = h.subarray(off, off + len);
-  const end = raw.indexOf(0);
-  if (end !== -1 && raw.subarray(end).some((b) => b !== 0)) {
-    throw invalid(`a tar header's ${what} field contains a NUL byte followed by more text`);
-  }
-  return decode(end === -1 ? raw : raw.subarray(0, end), `tar header ${what}`);
-}
 
-function parseOctal(h: Uint8Array, off: number, len: number): number {
-  const s = text(h, off, len).replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  return /^[0-7]{1,12}$/.test(s) ? parseInt(s, 8) : NaN;
-}
 
-function text(h: Uint8Array, off: number, len: number): string {
-  let s = '';
-  for (let i = off; i < off + len; i++) {
-    const b = h[i] as number;
-    if (b === 0) break;
-    s += String.fromCharCode(b);
-  }
-  return s;
-}
 
-function decode(bytes: Uint8Array, what: string): string {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    throw invalid(`a ${what} is not valid UTF-8`);
-  }
-}
 
-function describeType(type: string): string {
-  switch (type) {
-    case '2': return 'a symbolic link';
-    case '3': return 'a character device';
-    case '4': return 'a block device';
-    case '6': return 'a FIFO';
-    case 'g': return 'a pax global header';
-    case 'K': case 'L': return 'a GNU long-name record';
-    default: return `of unknown type ${JSON.stringify(type)}`;
-  }
-}

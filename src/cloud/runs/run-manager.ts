@@ -84,8 +84,6 @@ export class RunManager implements RunService {
   readonly #plans = new Map<RunId, RunPlan>();
   /** This replica's name in run leads and queue claims. */
   readonly #replicaId: string;
-  /** Statuses of active runs other replicas lead, as last seen, to announce their changes here. */
-  readonly #othersSeen = new Map<RunId, number>();
   #lastLeadScanMs = 0;
   #started = false;
   #closed: Promise<void> | undefined;
@@ -763,8 +761,8 @@ export class RunManager implements RunService {
 
   /**
    * Renews the leads of this replica's live runs (a run whose lead another replica took is let
-   * go, without a word to its generators), takes over Initializing and Running runs whose lead
-   * lapsed, and announces status changes of the runs other replicas lead to this one's listeners.
+   * go, without a word to its generators) and takes over Initializing and Running runs whose
+   * lead lapsed. (The other replicas' live events arrive through the transport's replica channel.)
    */
   async #scanLeads(): Promise<void> {
     const now = this.#now();
@@ -781,26 +779,11 @@ export class RunManager implements RunService {
         this.agents.release(live.id);
       });
     }
-    const active = await this.#store.listActiveRuns();
-    const stillActive = new Set<RunId>();
-    for (const run of active) {
-      stillActive.add(run.id);
+    for (const run of await this.#store.listActiveRuns()) {
       if (this.#live.has(run.id) || isExternalRun(run)) continue;
       if (run.status.code === RunStatuses.Initializing.code || run.status.code === RunStatuses.Running.code) {
-        const taken = await this.#exclusive(run.id, () => this.#takeOver(run.id));
-        if (taken) continue;
+        await this.#exclusive(run.id, () => this.#takeOver(run.id));
       }
-      // With a channel between replicas, their own events arrive through it.
-      if (this.#transport.replicas !== undefined) continue;
-      const seen = this.#othersSeen.get(run.id);
-      if (seen !== undefined && seen !== run.status.code) this.#emitStatus(run);
-      this.#othersSeen.set(run.id, run.status.code);
-    }
-    for (const id of [...this.#othersSeen.keys()]) {
-      if (stillActive.has(id) || this.#live.has(id)) continue;
-      this.#othersSeen.delete(id);
-      const ended = await this.#store.getRunForSystem(id);
-      if (ended !== undefined) this.#emitStatus(ended);
     }
   }
 
@@ -815,7 +798,6 @@ export class RunManager implements RunService {
     const run = await this.#store.getRunForSystem(runId);
     if (run === undefined || (run.status.code !== RunStatuses.Initializing.code && run.status.code !== RunStatuses.Running.code)) return false;
     if (!(await this.#lead(runId))) return false;
-    this.#othersSeen.delete(runId);
     try {
       await this.#resume(run);
     } catch (e) {
@@ -1069,7 +1051,7 @@ export class RunManager implements RunService {
           case 'Running':
             // Taken over when its lead is this replica's (restarted under the same name), was
             // given up, or lapsed; left to the replica that leads it otherwise.
-            if (!(await this.#takeOver(run.id))) this.#othersSeen.set(run.id, run.status.code);
+            await this.#takeOver(run.id);
             return;
           case 'Finished':
           case 'Timed out':
