@@ -4,6 +4,7 @@ import { parseDuration } from '../config/index.js';
 import { HerdError } from '../errors/index.js';
 import { ipcAgentTransport, type AgentTransport } from '../cloud/transport/index.js';
 import { connectNatsAgent } from '../cloud/transport/nats.js';
+import { applyHeapPolicy } from '../execution/heap-policy.js';
 import type { AgentToControl } from '../protocol/agent-messages.js';
 import type { AgentId } from '../protocol/ids.js';
 import type { CliIO } from './io.js';
@@ -27,6 +28,7 @@ export interface AgentFlags {
  * NATS with --nats.
  */
 export async function agentCommand(flags: AgentFlags, io: CliIO): Promise<number> {
+  applyHeapPolicy(io.env);
   const capacity = Number(flags.capacity);
   if (!/^\d+$/.test(flags.capacity) || capacity < 1) {
     throw new HerdError('invalid_flag', `--capacity must be a whole number of VUs, got ${JSON.stringify(flags.capacity)}`);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { optionsFromEnv, parseKeyValues, parseStages, type OptionsLayer } from '../config/index.js';
 import { ExitCode, HerdError, type ExitCodeValue } from '../errors/index.js';
+import { applyHeapPolicy } from '../execution/heap-policy.js';
 import { runTest } from '../execution/index.js';
 import type { SampleSink } from '../metrics/index.js';
 import {
@@ -151,6 +152,7 @@ export function optionLayers(flags: RunFlags, io: CliIO): OptionsLayer[] {
 
 /** `herd run`: runs a script locally and exits with k6's exit codes. */
 export async function runCommand(script: string, flags: RunFlags, io: CliIO): Promise<ExitCodeValue> {
+  applyHeapPolicy(io.env);
   const color = flags.color !== false && io.stderrIsTTY && io.env['NO_COLOR'] === undefined;
   const logger = createLogger({ write: (t) => io.stderr(t), color });
   const entry = path.resolve(io.cwd, script);
