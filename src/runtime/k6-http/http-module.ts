@@ -1,4 +1,4 @@
-import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
+import { lazyModule, type RuntimeModule, type VuState } from '../vu-state.js';
 import { batch } from './batch.js';
 import { CookieJar } from './cookie-jar.js';
 import { expectedStatuses, toResponseCallback } from './expected-statuses.js';
@@ -6,7 +6,7 @@ import { assertNotInit, performRequest } from './request.js';
 import { httpFile } from './request-body.js';
 import type { HttpResponse } from './response.js';
 import { urlTemplate } from './tagged-url.js';
-import { vuHttpOf } from './vu-http.js';
+import { testHttpOf, vuHttpOf, type VuHttp } from './vu-http.js';
 
 /** k6's TLS version constants, valued as k6 reports `Response.tls_version`. */
 const TLS = { SSL_3_0: 'ssl3.0', TLS_1_0: 'tls1.0', TLS_1_1: 'tls1.1', TLS_1_2: 'tls1.2', TLS_1_3: 'tls1.3' } as const;
@@ -29,39 +29,61 @@ const OCSP = {
   OCSP_REASON_AA_COMPROMISE: 'aa_compromise',
 } as const;
 
-/** Builds the object a VU's script gets from `import http from 'k6/http'`. */
-function instantiate(vu: VuState): Record<string, unknown> {
-  const h = vuHttpOf(vu);
-  const request = (method: unknown, url: unknown, body?: unknown, params?: unknown): Promise<HttpResponse> => {
+/** A request function of the VU whose k6/http state is `h`. */
+function requester(h: VuHttp) {
+  return (method: unknown, url: unknown, body?: unknown, params?: unknown): Promise<HttpResponse> => {
     assertNotInit(h);
     return performRequest(h, method, url, body, params);
   };
-  const http = {
-    get: (url: unknown, params?: unknown) => request('GET', url, null, params),
-    head: (url: unknown, params?: unknown) => request('HEAD', url, null, params),
-    post: (url: unknown, body?: unknown, params?: unknown) => request('POST', url, body, params),
-    put: (url: unknown, body?: unknown, params?: unknown) => request('PUT', url, body, params),
-    patch: (url: unknown, body?: unknown, params?: unknown) => request('PATCH', url, body, params),
-    del: (url: unknown, body?: unknown, params?: unknown) => request('DELETE', url, body, params),
-    options: (url: unknown, body?: unknown, params?: unknown) => request('OPTIONS', url, body, params),
-    request,
-    asyncRequest: request,
-    batch: (requests: unknown) => {
+}
+
+/** The functions of `import http from 'k6/http'` that act for a VU, each made on its first use. */
+const perVU: Record<string, (vu: VuState) => unknown> = {
+  request: (vu) => requester(vuHttpOf(vu)),
+  asyncRequest: (vu) => requester(vuHttpOf(vu)),
+  get: (vu) => {
+    const request = requester(vuHttpOf(vu));
+    return (url: unknown, params?: unknown) => request('GET', url, null, params);
+  },
+  head: (vu) => {
+    const request = requester(vuHttpOf(vu));
+    return (url: unknown, params?: unknown) => request('HEAD', url, null, params);
+  },
+  batch: (vu) => {
+    const h = vuHttpOf(vu);
+    return (requests: unknown) => {
       assertNotInit(h);
       return batch(h, requests);
-    },
-    cookieJar: () => h.jar,
-    CookieJar,
-    url: urlTemplate,
-    expectedStatuses,
-    setResponseCallback: (cb: unknown) => {
+    };
+  },
+  cookieJar: (vu) => {
+    const h = vuHttpOf(vu);
+    return () => h.jar;
+  },
+  setResponseCallback: (vu) => {
+    const h = vuHttpOf(vu);
+    return (cb: unknown) => {
       h.responseCallback = toResponseCallback(cb, 'the argument of setResponseCallback');
-    },
-    file: httpFile,
-    ...TLS,
-    ...OCSP,
+    };
+  },
+};
+for (const [name, method] of [['post', 'POST'], ['put', 'PUT'], ['patch', 'PATCH'], ['del', 'DELETE'], ['options', 'OPTIONS']] as const) {
+  perVU[name] = (vu) => {
+    const request = requester(vuHttpOf(vu));
+    return (url: unknown, body?: unknown, params?: unknown) => request(method, url, body, params);
   };
-  return moduleObject(http);
+}
+
+const moduleFor = lazyModule<VuState>(perVU, { CookieJar, url: urlTemplate, expectedStatuses, file: httpFile, ...TLS, ...OCSP });
+
+/**
+ * Builds the object a VU's script gets from `import http from 'k6/http'`. The test's k6/http
+ * state is made (or checked against the current options) here, so invalid TLS options fail the
+ * init code that imports k6/http, as in k6.
+ */
+function instantiate(vu: VuState): Record<string, unknown> {
+  testHttpOf(vu.test);
+  return moduleFor(vu);
 }
 
 /** The `k6/http` module. */

@@ -1,5 +1,5 @@
 import { HerdError } from '../../errors/index.js';
-import { moduleObject, type RuntimeModule, type VuState } from '../vu-state.js';
+import { lazyModule, type RuntimeModule, type VuState } from '../vu-state.js';
 import { Sleeper } from './sleep.js';
 
 /** A check's condition: a predicate on the checked value, or a plain value taken as truthy/falsy. */
@@ -110,27 +110,26 @@ async function group(vu: VuState, name: unknown, fn: unknown): Promise<unknown> 
 
 /** Creates the `k6` module: check, group, sleep, fail, randomSeed. */
 export function createK6Module(randomSeed: (seed: number) => void): RuntimeModule {
-  return {
-    specifier: 'k6',
-    instantiate(vu: VuState): Record<string, unknown> {
+  const make = lazyModule<VuState>({
+    check: (vu) => (value: unknown, conditions: unknown, tags?: Record<string, unknown>) => check(vu, value, conditions, tags),
+    group: (vu) => (name: unknown, fn: unknown) => group(vu, name, fn),
+    sleep: (vu) => {
       let sleeper: Sleeper | undefined;
-      const api = {
-        check: (value: unknown, conditions: unknown, tags?: Record<string, unknown>) => check(vu, value, conditions, tags),
-        group: (name: unknown, fn: unknown) => group(vu, name, fn),
-        sleep: (seconds: unknown) => {
-          if (vu.phase === 'init') {
-            throw new HerdError('init_context_only', 'sleep() is not supported in the init context');
-          }
-          const s = Number(seconds);
-          sleeper ??= new Sleeper();
-          return sleeper.sleep(Number.isFinite(s) && s > 0 ? s * 1000 : 0, vu.signal);
-        },
-        fail: (message?: unknown) => {
-          throw new Error(message === undefined ? 'fail' : String(message));
-        },
-        randomSeed: (seed: unknown) => randomSeed(Number(seed)),
+      return (seconds: unknown) => {
+        if (vu.phase === 'init') {
+          throw new HerdError('init_context_only', 'sleep() is not supported in the init context');
+        }
+        const s = Number(seconds);
+        sleeper ??= new Sleeper();
+        return sleeper.sleep(Number.isFinite(s) && s > 0 ? s * 1000 : 0, vu.signal);
       };
-      return moduleObject(api);
     },
-  };
+  }, {
+    // Not tied to a VU: one function for all of them.
+    fail: (message?: unknown) => {
+      throw new Error(message === undefined ? 'fail' : String(message));
+    },
+    randomSeed: (seed: unknown) => randomSeed(Number(seed)),
+  });
+  return { specifier: 'k6', instantiate: make };
 }
