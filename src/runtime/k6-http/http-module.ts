@@ -1,4 +1,5 @@
-import { lazyModule, type RuntimeModule, type VuState } from '../vu-state.js';
+import { lazyModule } from '../lazy-module.js';
+import type { RuntimeModule, VuState } from '../vu-state.js';
 import { batch } from './batch.js';
 import { CookieJar } from './cookie-jar.js';
 import { expectedStatuses, toResponseCallback } from './expected-statuses.js';

@@ -1,5 +1,6 @@
 import { HerdError } from '../../errors/index.js';
-import { lazyModule, type RuntimeModule, type VuState } from '../vu-state.js';
+import { lazyModule } from '../lazy-module.js';
+import type { RuntimeModule, VuState } from '../vu-state.js';
 import { Sleeper } from './sleep.js';
 
 /** A check's condition: a predicate on the checked value, or a plain value taken as truthy/falsy. */
