@@ -17,6 +17,7 @@ import { ScenarioRun, type ScenarioHost } from './scenario-run.js';
 import type { EngineTestContext } from './test-context.js';
 import { baseTags, VU } from './vu.js';
 import { maxConcurrentVUs } from './vu-requirements.js';
+import type { AbortLike } from '../runtime/vu-signal.js';
 
 /** What an Engine needs from the thread that hosts it. */
 export interface EngineHost {
@@ -357,7 +358,7 @@ export class Engine implements ScenarioHost {
    * and sockets it started (as k6 does), then records it. `error` is set when it threw,
    * rejected or was aborted.
    */
-  finishIteration(vu: VU, scenario: ScenarioRun, signal: AbortSignal, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
+  finishIteration(vu: VU, scenario: ScenarioRun, signal: AbortLike, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
     const state = vu.state;
     if (!failed && hasPendingAsync(state)) {
       // As in k6, an iteration ends once the timers and sockets it started are done.
@@ -369,7 +370,7 @@ export class Engine implements ScenarioHost {
     return this.recordIteration(vu, scenario, signal, started, failed, error);
   }
 
-  private recordIteration(vu: VU, scenario: ScenarioRun, signal: AbortSignal, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
+  private recordIteration(vu: VU, scenario: ScenarioRun, signal: AbortLike, started: number, failed: boolean, error: unknown): boolean | Promise<boolean> {
     const state = vu.state;
     const test = this.test;
     let interrupted = false;
@@ -460,7 +461,7 @@ export class Engine implements ScenarioHost {
 export class IterationRun {
   private resolve: ((done: boolean | Promise<boolean>) => void) | null = null;
   private scenario: ScenarioRun | null = null;
-  private signal: AbortSignal | null = null;
+  private signal: AbortLike | null = null;
   private started = 0;
   private readonly onValue = (): void => this.settle(false, undefined);
   private readonly onError = (e: unknown): void => this.settle(true, e);
@@ -502,7 +503,7 @@ export class IterationRun {
   private settle(failed: boolean, error: unknown): void {
     const resolve = this.resolve;
     if (resolve === null) return;
-    const signal = this.signal as AbortSignal;
+    const signal = this.signal as AbortLike;
     const scenario = this.scenario as ScenarioRun;
     this.resolve = null;
     this.scenario = null;
@@ -572,7 +573,7 @@ function withTimeout<T>(value: T | Promise<T>, ms: number, onTimeout: () => void
  * Settles with `p`, or rejects with the signal's reason as soon as it aborts. Runs once per
  * iteration, so the abort hook is a Set entry (abort-watch.ts), and `reject` itself is the hook.
  */
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+function raceSignal<T>(p: Promise<T>, signal: AbortLike): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     watchAbort(signal, reject);

@@ -1,5 +1,6 @@
 import { HerdError, isHerdError } from '../errors/index.js';
 import { TestAbortError } from '../runtime/k6-execution/index.js';
+import type { AbortLike } from '../runtime/vu-signal.js';
 
 /** True when `e` is `exec.test.abort()` unwinding (also when wrapped by a user's rethrow). */
 export function isTestAbort(e: unknown): e is TestAbortError {
@@ -7,7 +8,7 @@ export function isTestAbort(e: unknown): e is TestAbortError {
 }
 
 /** True for the rejection a VU gets when its iteration is hard-stopped. */
-export function isInterruption(e: unknown, signal: AbortSignal): boolean {
+export function isInterruption(e: unknown, signal: AbortLike): boolean {
   return signal.aborted && (e === signal.reason || (e instanceof Error && e.name === 'AbortError'));
 }
 

@@ -2,6 +2,7 @@ import type { ExecutorVU } from '../executor/types.js';
 import type { IterationRun } from './engine.js';
 import { TagSet } from '../metrics/tags.js';
 import type { ScenarioInfo, TestContext, VuState } from '../runtime/vu-state.js';
+import { VuAbortSignal } from '../runtime/vu-signal.js';
 
 /** The tags every sample of a VU starts from: options.tags plus an empty `group` tag, as in k6. */
 export function baseTags(test: TestContext): TagSet {
@@ -67,7 +68,7 @@ export class VU implements ExecutorVU {
   /** The hard-stop signal of the iteration the VU runs now, null between iterations (see Engine). */
   runningUnder: AbortSignal | null = null;
   /** Aborts the VU's current iteration; replaced once used. */
-  private controller = new AbortController();
+  private controller = new VuAbortSignal();
 
   constructor(
     test: TestContext,
@@ -86,14 +87,14 @@ export class VU implements ExecutorVU {
       groupPath: '',
       tags: baseTags(test),
       metadata: {},
-      signal: this.controller.signal,
+      signal: this.controller,
       local: new Map(),
     };
   }
 
   /**
    * Prepares an iteration of `scenario`: tags, env, exec.scenario and the abort signal as k6
-   * sets them. Returns __ITER. Allocates nothing in the steady state (a new AbortController
+   * sets them. Returns __ITER. Allocates nothing in the steady state (a new abort signal
    * only after an interruption).
    */
   beginIteration(scenario: ScenarioContext, iterationInTest: number): number {
@@ -114,8 +115,8 @@ export class VU implements ExecutorVU {
     slot.iterationInTest = iterationInTest;
     state.iteration = iteration;
     state.phase = 'iteration';
-    if (this.controller.signal.aborted) this.controller = new AbortController();
-    state.signal = this.controller.signal;
+    if (this.controller.aborted) this.controller = new VuAbortSignal();
+    state.signal = this.controller;
     return iteration;
   }
 
@@ -133,8 +134,8 @@ export class VU implements ExecutorVU {
   }
 
   /** The signal that aborts this VU's current iteration (hard stop or end of the test). */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): VuAbortSignal {
+    return this.controller;
   }
 
   /**

@@ -10,15 +10,21 @@
  * the signal's reason, in no particular order.
  */
 
+import { VuAbortSignal, type AbortLike } from './vu-signal.js';
+
 /** A callback run once when the watched signal aborts. */
 export type AbortCallback = (reason: unknown) => void;
 
 const WATCHERS = Symbol('herd.abortWatchers');
 
-type Watched = AbortSignal & { [WATCHERS]?: AbortCallback[] };
+type Watched = AbortLike & { [WATCHERS]?: AbortCallback[] };
 
 /** Runs `fn(signal.reason)` when `signal` aborts (the caller checks `signal.aborted` first). */
-export function watchAbort(signal: AbortSignal, fn: AbortCallback): void {
+export function watchAbort(signal: AbortLike, fn: AbortCallback): void {
+  if (signal instanceof VuAbortSignal) {
+    signal.watch(fn);
+    return;
+  }
   const s = signal as Watched;
   let list = s[WATCHERS];
   if (list === undefined) {
@@ -38,7 +44,11 @@ export function watchAbort(signal: AbortSignal, fn: AbortCallback): void {
 }
 
 /** Forgets `fn` (a no-op when it already ran or was never added). */
-export function unwatchAbort(signal: AbortSignal, fn: AbortCallback): void {
+export function unwatchAbort(signal: AbortLike, fn: AbortCallback): void {
+  if (signal instanceof VuAbortSignal) {
+    signal.unwatch(fn);
+    return;
+  }
   const list = (signal as Watched)[WATCHERS];
   if (list === undefined) return;
   const i = list.lastIndexOf(fn);

@@ -3,6 +3,7 @@ import type { BuiltinMetrics, MetricRegistry } from '../metrics/metric.js';
 import type { SampleSink } from '../metrics/sink.js';
 import type { TagSet } from '../metrics/tags.js';
 import type { GroupTree } from '../metrics/group-tree.js';
+import type { AbortLike } from './vu-signal.js';
 
 /** Where a VU is in the test's life: init code, setup(), an iteration, teardown(), handleSummary(). */
 export type VuPhase = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -87,7 +88,7 @@ export interface VuState {
   /** Metadata (exec.vu.metadata), not added to samples. */
   readonly metadata: Record<string, string>;
   /** Aborted when the VU must stop now (hard stop, test abort). */
-  signal: AbortSignal;
+  signal: AbortLike;
   /** Per-VU storage for runtime modules (cookie jar, connection pool). */
   readonly local: Map<string, unknown>;
 }

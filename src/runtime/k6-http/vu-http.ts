@@ -6,6 +6,7 @@ import { HostRules } from './host-rules.js';
 import { HeadCache } from './request-head.js';
 import { TlsConfig } from './tls-config.js';
 import type { TagSet } from '../../metrics/tags.js';
+import type { AbortLike } from '../vu-signal.js';
 
 /**
  * Tag sets of a request shape (URL, method, name) that has no error: the set for each status,
@@ -88,7 +89,7 @@ export class VuHttp implements ExchangeObserver {
   /** System-tag sets of recent requests, see request.ts. */
   readonly tagCache = new Map<unknown, TagCacheEntry>();
   /** The signal this object listens to; the engine may give the VU a new one. */
-  private watched: AbortSignal | null = null;
+  private watched: AbortLike | null = null;
 
   constructor(
     readonly vu: VuState,

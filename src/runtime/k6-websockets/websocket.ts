@@ -16,6 +16,7 @@ import {
 import type { VuState } from '../vu-state.js';
 import { closeEvent, errorEvent, messageEvent, plainEvent, type WsEvent } from './events.js';
 import { vuSocketsOf, type TrackedSocket, type VuSockets } from './vu-sockets.js';
+import type { AbortLike } from '../vu-signal.js';
 
 /** How binary messages reach `onmessage`. */
 export type BinaryType = 'blob' | 'arraybuffer';
@@ -91,7 +92,7 @@ export class WebSocket {
   readonly url: string;
   readonly #vu: VuState;
   readonly #sockets: VuSockets;
-  readonly #signal: AbortSignal;
+  readonly #signal: AbortLike;
   readonly #handlers = new HandlerTable();
   readonly #on = new Map<OnEvent, (event: WsEvent) => unknown>();
   readonly #tracked: TrackedSocket;

@@ -8,6 +8,7 @@ import { ByteMeter } from './byte-meter.js';
 import { WsConnection, type WsHandshake } from './connection.js';
 import type { WsParams } from './params.js';
 import { WsError } from './ws-error.js';
+import type { AbortLike } from '../vu-signal.js';
 
 /** One connection attempt. */
 export interface WsDialRequest {
@@ -16,7 +17,7 @@ export interface WsDialRequest {
   readonly protocols: readonly string[];
   readonly params: WsParams;
   /** Aborting it drops the attempt; the result is then a failure and callers check the signal. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   /** k6/websockets also tags samples with `name` (equal to `url`); k6/ws does not. */
   readonly nameTag: boolean;
 }

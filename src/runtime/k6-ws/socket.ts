@@ -4,6 +4,7 @@ import type { VuState } from '../vu-state.js';
 import type { WsConnection, WsConnectionListener } from './connection.js';
 import { describeThrown, HandlerTable, isThenable } from './script-callback.js';
 import { isUnexpectedClose, unexpectedCloseError, type WsError } from './ws-error.js';
+import type { AbortLike } from '../vu-signal.js';
 
 /** k6's code for `socket.close()` without one: 1001, "going away". */
 const DEFAULT_CLOSE_CODE = 1001;
@@ -50,7 +51,7 @@ export class SocketSession implements WsConnectionListener {
   constructor(
     private readonly vu: VuState,
     private readonly conn: WsConnection,
-    private readonly signal: AbortSignal,
+    private readonly signal: AbortLike,
   ) {
     this.socket = new Socket(this);
     this.done = new Promise<void>((resolve, reject) => {

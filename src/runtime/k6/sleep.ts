@@ -1,4 +1,5 @@
 import { unwatchAbort, watchAbort } from '../abort-watch.js';
+import type { AbortLike } from '../vu-signal.js';
 
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts, so that a
@@ -8,7 +9,7 @@ import { unwatchAbort, watchAbort } from '../abort-watch.js';
  * what is left (here and in Sleeper). Every VU sleeps once per iteration
  * in most scripts, so the abort hook is a Set entry (abort-watch.ts), not an EventTarget listener.
  */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+export function abortableSleep(ms: number, signal: AbortLike): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   const due = performance.now() + ms;
   return new Promise((resolve, reject) => {
@@ -46,7 +47,7 @@ export class Sleeper {
   private ms = -1;
   private resolve: (() => void) | null = null;
   private reject: ((reason: unknown) => void) | null = null;
-  private signal: AbortSignal | null = null;
+  private signal: AbortLike | null = null;
   private due = 0;
   private readonly onFire = (): void => {
     const left = this.due - performance.now();
@@ -71,7 +72,7 @@ export class Sleeper {
     if (reject !== null) reject(reason);
   };
 
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
+  sleep(ms: number, signal: AbortLike): Promise<void> {
     if (this.resolve !== null) return abortableSleep(ms, signal);
     if (signal.aborted) return Promise.reject(signal.reason);
     const p = new Promise<void>((resolve, reject) => {
