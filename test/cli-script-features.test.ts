@@ -96,6 +96,34 @@ export default function () {
     assert.deepEqual(checks, { "counter is this VU's iteration count": '12/0' });
   });
 
+  it('the global timer functions act for their own VU, can be replaced per VU, and no other name leaks into the global scope', async () => {
+    const { checks } = await checksOf(
+      `import { check } from 'k6';
+import { setTimeout as importedSetTimeout } from 'k6/timers';
+export const options = { scenarios: { main: { executor: 'per-vu-iterations', vus: 2, iterations: 2 } } };
+const referenceError = (read) => { try { read(); return false; } catch (e) { return e instanceof ReferenceError; } };
+export default async function () {
+  const fired = [];
+  setTimeout(() => fired.push('global ' + __VU), 5);
+  importedSetTimeout(() => fired.push('imported ' + __VU), 10);
+  const cancelled = setInterval(() => fired.push('never'), 1);
+  clearInterval(cancelled);
+  if (__VU === 1 && __ITER === 1) {
+    // Replacing a global changes it for this VU only.
+    setTimeout = (fn) => { fired.push('replaced'); fn(); };
+  }
+  await new Promise((resolve) => importedSetTimeout(resolve, 30));
+  check(fired, {
+    'timers ran for this VU': (f) => f.includes('global ' + __VU) && f.includes('imported ' + __VU) && !f.includes('never'),
+    'engine internals are not globals': () => referenceError(() => vu) && referenceError(() => host) && referenceError(() => keep) && referenceError(() => timer),
+  });
+  check(setTimeout, { 'VU 2 still has its own setTimeout': () => __VU === 2 ? typeof setTimeout === 'function' && String(setTimeout).indexOf('replaced') < 0 : true });
+}
+`,
+    );
+    assert.deepEqual(checks, { 'timers ran for this VU': '4/0', 'engine internals are not globals': '4/0', 'VU 2 still has its own setTimeout': '4/0' });
+  });
+
   it("the default function sees no Node process, no Node require and no way back to them", async () => {
     const { checks } = await checksOf(
       `import { check } from 'k6';

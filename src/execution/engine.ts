@@ -16,6 +16,7 @@ import { createBuiltinModules } from './modules.js';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.js';
 import type { EngineTestContext } from './test-context.js';
 import { baseTags, VU } from './vu.js';
+import { VuGlobals, type GlobalsHost } from './vu-globals.js';
 import { maxConcurrentVUs } from './vu-requirements.js';
 import type { AbortLike } from '../runtime/vu-signal.js';
 
@@ -81,7 +82,13 @@ export class Engine implements ScenarioHost {
     test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
     this.console = scriptConsole(host.logger);
     this.globalEnv = { ...host.env };
+    const timers = this.modules.get('k6/timers');
+    if (timers === undefined) throw new Error('k6/timers is not among the built-in modules');
+    this.globalsHost = { console: this.console, open: (file, mode, baseDir) => this.open(file, mode, baseDir), timers };
   }
+
+  /** What every VU's globals share (see VuGlobals). */
+  private readonly globalsHost: GlobalsHost;
 
   /** The `console` every VU of this thread shares. */
   private readonly console: Record<string, (...args: unknown[]) => void>;
@@ -182,37 +189,8 @@ export class Engine implements ScenarioHost {
       }
       return inst;
     };
-    type Fn = (...a: unknown[]) => unknown;
-    const timer = (name: string) => (...a: unknown[]) => (instance('k6/timers')[name] as Fn)(...a);
     try {
-      vu.exports = await this.compiled.instantiate({
-        require: instance,
-        globals: {
-          get __ENV() {
-            return vu.env;
-          },
-          get __VU() {
-            return state.idInTest;
-          },
-          get __ITER() {
-            return state.iteration;
-          },
-          open: (file: unknown, mode?: unknown, baseDir?: unknown) => {
-            if (state.phase !== 'init') {
-              throw new HerdError('init_context_only', 'open() can only be called in the init context', {
-                hint: 'read files at the top level of the script and keep the content in a variable',
-              });
-            }
-            return this.open(String(file), mode === undefined ? undefined : String(mode), baseDir === undefined ? undefined : String(baseDir));
-          },
-          console: this.console,
-          // k6 (v0.50+) also offers the k6/timers functions as globals.
-          setTimeout: timer('setTimeout'),
-          clearTimeout: timer('clearTimeout'),
-          setInterval: timer('setInterval'),
-          clearInterval: timer('clearInterval'),
-        },
-      });
+      vu.exports = await this.compiled.instantiate({ require: instance, globals: new VuGlobals(vu, this.globalsHost) });
     } catch (e) {
       this.stop.abort();
       throw initError(e, (x) => this.compiled.mapStack(x));

@@ -34,7 +34,7 @@ export interface InstanceHost {
    * absolute directory of the file that contains the call (or the URL of its folder for a remote
    * module), so relative paths can be resolved against the calling file as k6 does.
    */
-  globals: Record<string, unknown>;
+  globals: object;
 }
 
 /** A bundled, transformed script compiled once, instantiated once per VU. */
@@ -79,7 +79,7 @@ interface Runtime {
   expose(v: unknown): unknown;
   toRealm(json: string): unknown;
   makeRequire(load: (specifier: string) => unknown): unknown;
-  makeScope(defined: readonly string[], undefinedNames: readonly string[]): (host: Record<string, unknown>) => object;
+  makeScope(defined: readonly string[], undefinedNames: readonly string[]): (host: object) => object;
   toESM(mod: unknown, isNodeMode?: boolean): unknown;
   toCommonJS(mod: unknown): unknown;
   seedRandom(seed: number): void;
@@ -210,7 +210,7 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
   const newPlainObject = vm.runInContext('() => ({})', context) as () => object;
   const newArrayBuffer = vm.runInContext('(n) => new ArrayBuffer(n)', context) as (n: number) => ArrayBuffer;
   const freeGlobals = transformed.freeGlobals;
-  let newScope: ((host: Record<string, unknown>) => object) | undefined;
+  let newScope: ((host: object) => object) | undefined;
 
   return {
     code: transformed.code,

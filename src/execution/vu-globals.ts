@@ -1,0 +1,110 @@
+import { HerdError } from '../errors/index.js';
+import type { RuntimeModule, VuState } from '../runtime/vu-state.js';
+import type { VU } from './vu.js';
+
+/** What every VU's globals of one engine share. */
+export interface GlobalsHost {
+  readonly console: Record<string, (...args: unknown[]) => void>;
+  /** k6's open(), resolved against `baseDir` (the calling file's folder) when given. */
+  open(file: string, mode: string | undefined, baseDir: string | undefined): string | ArrayBuffer;
+  /** The k6/timers module, whose functions k6 (v0.50+) also offers as globals. */
+  readonly timers: RuntimeModule;
+}
+
+type Fn = (...a: unknown[]) => unknown;
+
+/**
+ * The script's free globals for one VU (__ENV, __VU, __ITER, open, console and the timer
+ * functions), read by the sandbox's scope object at each access. Values are getters on the
+ * class, so a VU pays for one small object; the functions that must know their VU are made on
+ * first read and then kept. An object literal of getters and closures cost every VU about a
+ * dozen closures and their accessor pairs, most of which a script never touches.
+ */
+export class VuGlobals {
+  // ES private names: the sandbox finds a script's free globals with `name in globals`, so
+  // nothing but the globals themselves may be reachable by a string name here.
+  readonly #vu: VU;
+  readonly #host: GlobalsHost;
+
+  constructor(vu: VU, host: GlobalsHost) {
+    this.#vu = vu;
+    this.#host = host;
+  }
+
+  get __ENV(): Record<string, string> {
+    return this.#vu.env;
+  }
+
+  get __VU(): number {
+    return this.#vu.state.idInTest;
+  }
+
+  get __ITER(): number {
+    return this.#vu.state.iteration;
+  }
+
+  get console(): Record<string, (...args: unknown[]) => void> {
+    return this.#host.console;
+  }
+
+  set open(v: Fn) {
+    this.#keep('open', v);
+  }
+
+  get open(): Fn {
+    const state = this.#vu.state;
+    const host = this.#host;
+    return this.#keep('open', (file: unknown, mode?: unknown, baseDir?: unknown) => {
+      if (state.phase !== 'init') {
+        throw new HerdError('init_context_only', 'open() can only be called in the init context', {
+          hint: 'read files at the top level of the script and keep the content in a variable',
+        });
+      }
+      return host.open(String(file), mode === undefined ? undefined : String(mode), baseDir === undefined ? undefined : String(baseDir));
+    });
+  }
+
+  set setTimeout(v: Fn) {
+    this.#keep('setTimeout', v);
+  }
+
+  get setTimeout(): Fn {
+    return this.#timer('setTimeout');
+  }
+
+  set clearTimeout(v: Fn) {
+    this.#keep('clearTimeout', v);
+  }
+
+  get clearTimeout(): Fn {
+    return this.#timer('clearTimeout');
+  }
+
+  set setInterval(v: Fn) {
+    this.#keep('setInterval', v);
+  }
+
+  get setInterval(): Fn {
+    return this.#timer('setInterval');
+  }
+
+  set clearInterval(v: Fn) {
+    this.#keep('clearInterval', v);
+  }
+
+  get clearInterval(): Fn {
+    return this.#timer('clearInterval');
+  }
+
+  #timer(name: string): Fn {
+    // Timers live in the VU's state, so this instance and an imported k6/timers share them.
+    const fn = this.#host.timers.instantiate(this.#vu.state as VuState)[name] as Fn;
+    return this.#keep(name, fn);
+  }
+
+  /** Makes `value` this VU's own `name`, so later reads skip the getter. */
+  #keep(name: string, value: Fn): Fn {
+    Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+    return value;
+  }
+}
