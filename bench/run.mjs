@@ -531,7 +531,10 @@ async function memoryPerVu(ctx) {
     const y = runs.find((r) => r.round === round && r.vus === 5000);
     perRound.push(x && y && !x.failure && !y.failure ? (y.peakRssKb - x.peakRssKb) / 4000 : null);
   }
-  const bars = [bar('(RSS5000 − RSS1000) / 4000 ≤ 20 KB per VU', kbPerVu, (x) => x <= 20, (x) => `${fmt(x, 1)} KB/VU`)];
+  const bars = [
+    bar('(RSS5000 − RSS1000) / 4000 ≤ 20 KB per VU', kbPerVu, (x) => x <= 20, (x) => `${fmt(x, 1)} KB/VU`),
+    ...sizes.map((vus) => bar(`${vus} VUs: request rate ≥ 95% of VUs/s`, bySize[vus].medianRpsPerVu, (x) => x >= 0.95, (x) => `${fmt(100 * x, 1)}%`)),
+  ];
   return { name: 'memory-per-vu', durationS: memDuration, bySize, kbPerVu, kbPerVuByRound: perRound, bars, runs };
 }
 
@@ -598,6 +601,7 @@ async function arrivalRate(ctx) {
   const medIter = median(ok.map((r) => r.iterations));
   const bars = [
     bar(`iterations within 1% of ${fmt(expected)} (median of rounds)`, medIter, (x) => Math.abs(x - expected) <= expected * 0.01, (x) => `${fmt(x)} (${fmt((100 * (x - expected)) / expected, 2)}%)`),
+    bar('0 dropped iterations (maxVUs 2000 suffices; median of rounds)', median(ok.map((r) => r.droppedIterations ?? 0)), (x) => x === 0, (x) => `${fmt(x)} dropped`),
   ];
   return {
     name: 'arrival-rate', rate, durationS, expected,
