@@ -30,6 +30,16 @@ describe('herd commands', { concurrency: 3 }, () => {
     assert.match(r.stderr, /--port must be a port number from 0 to 65535, got "abc"/);
   });
 
+  it('herd cloud with a token pasted together with the next line exits 104 saying so, not "cannot reach the server"', async () => {
+    const r = await runHerd(['cloud', 'ls'], { env: { HERD_HOST: 'http://127.0.0.1:9', HERD_TOKEN: 'herd_abc\ntry: HERD_HOST=…' } });
+    assert.equal(r.code, 104, r.stderr);
+    assert.match(r.stderr, /the API token \(HERD_TOKEN\) has spaces, line breaks or other characters a token cannot have/);
+    assert.doesNotMatch(r.stderr, /cannot reach/);
+    const flag = await runHerd(['cloud', 'ls', '--token', 'herd_abc def'], { env: { HERD_HOST: 'http://127.0.0.1:9' } });
+    assert.equal(flag.code, 104, flag.stderr);
+    assert.match(flag.stderr, /the API token \(--token\)/);
+  });
+
   it('herd --help exits 0 and lists the commands', async () => {
     const r = await runHerd(['--help']);
     assert.equal(r.code, 0, r.stderr);

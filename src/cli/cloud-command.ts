@@ -38,6 +38,13 @@ function client(flags: CloudFlags, io: CliIO): ApiClient {
       hint: '`herd server` prints an admin token on its first start (or set HERD_ADMIN_TOKEN for it)',
     });
   }
+  // A token pasted with a line break or other control character cannot be sent in a header;
+  // fetch would fail in a way the CLI could only report as an unreachable server.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new HerdError('invalid_flag', `the API token (${flags.token !== undefined ? '--token' : 'HERD_TOKEN'}) has spaces, line breaks or other characters a token cannot have`, {
+      hint: 'copy only the token that `herd server` printed, e.g. herd_…, without surrounding text',
+    });
+  }
   try {
     new URL(host);
   } catch {
