@@ -1,5 +1,5 @@
 import { HerdError } from '../errors/index.js';
-import type { RuntimeModule, VuState } from '../runtime/vu-state.js';
+import type { RuntimeModule } from '../runtime/vu-state.js';
 import type { VU } from './vu.js';
 
 /** What every VU's globals of one engine share. */
@@ -12,6 +12,8 @@ export interface GlobalsHost {
 }
 
 type Fn = (...a: unknown[]) => unknown;
+
+const TIMER_NAMES = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] as const;
 
 /**
  * The script's free globals for one VU (__ENV, __VU, __ITER, open, console and the timer
@@ -64,42 +66,26 @@ export class VuGlobals {
     });
   }
 
-  set setTimeout(v: Fn) {
-    this.#keep('setTimeout', v);
+  // The timer globals: accessors like open's, installed by name since all four are alike.
+  static {
+    for (const name of TIMER_NAMES) {
+      Object.defineProperty(VuGlobals.prototype, name, {
+        get(this: VuGlobals): Fn {
+          this.#keepTimers();
+          return (this as unknown as Record<string, Fn>)[name] as Fn;
+        },
+        set(this: VuGlobals, v: Fn) {
+          this.#keep(name, v);
+        },
+        configurable: true,
+      });
+    }
   }
 
-  get setTimeout(): Fn {
-    return this.#timer('setTimeout');
-  }
-
-  set clearTimeout(v: Fn) {
-    this.#keep('clearTimeout', v);
-  }
-
-  get clearTimeout(): Fn {
-    return this.#timer('clearTimeout');
-  }
-
-  set setInterval(v: Fn) {
-    this.#keep('setInterval', v);
-  }
-
-  get setInterval(): Fn {
-    return this.#timer('setInterval');
-  }
-
-  set clearInterval(v: Fn) {
-    this.#keep('clearInterval', v);
-  }
-
-  get clearInterval(): Fn {
-    return this.#timer('clearInterval');
-  }
-
-  #timer(name: string): Fn {
-    // Timers live in the VU's state, so this instance and an imported k6/timers share them.
-    const fn = this.#host.timers.instantiate(this.#vu.state as VuState)[name] as Fn;
-    return this.#keep(name, fn);
+  /** On the first read of any timer global: one k6/timers instance gives all four (timers live in the VU's state, so an imported k6/timers shares them). */
+  #keepTimers(): void {
+    const timers = this.#host.timers.instantiate(this.#vu.state);
+    for (const name of TIMER_NAMES) if (!Object.hasOwn(this, name)) this.#keep(name, timers[name] as Fn);
   }
 
   /** Makes `value` this VU's own `name`, so later reads skip the getter. */

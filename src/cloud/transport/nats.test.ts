@@ -12,27 +12,13 @@ import type { AgentId, RunId } from '../../protocol/ids.js';
 import { connectNatsAgent, connectNatsControl, type NatsAgentTransport, type NatsControlPlaneTransport } from './nats.js';
 import { agentOfToken, agentToken, natsNames, natsStreamName } from './nats-subjects.js';
 import { runEchoAgent } from './testdata/echo-agent.js';
+import { tcpReachable } from '../../../test/helpers/reachable.js';
 import { transportContract } from './transport.case.test.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 
-async function natsReachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect({ host: '127.0.0.1', port: 4222 });
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 // CI must test NATS: there an unreachable server fails the tests instead of skipping them.
-const SKIP = !(await natsReachable()) && process.env['CI'] !== 'true'
+const SKIP = !(await tcpReachable('127.0.0.1', 4222)) && process.env['CI'] !== 'true'
   ? 'no NATS server at 127.0.0.1:4222 (start one with `nats-server -js`; CI=true runs these tests regardless)'
   : false;
 
