@@ -110,3 +110,39 @@ test('invalid params are rejected with messages naming the param', async () => {
   await assert.rejects(http.get(`${fixture.url}/echo`, { timeout: 'soon' }), /params.timeout must be a duration/);
   await assert.rejects(http.get(`${fixture.url}/echo`, { auth: 'ntlm' }), /params.auth "ntlm" is not supported/);
 });
+
+test('each request times out at its own deadline, also when a request with a later one is on the wire', async () => {
+  const { http } = setup();
+  // A long timeout first: the VU's one deadline timer is armed for it, and must be moved
+  // earlier for the short one.
+  const fast = await http.get(`${fixture.url}/echo`, { timeout: '60s' });
+  assert.equal(fast.status, 200);
+  let started = Date.now();
+  const short = await http.get(`${fixture.url}/hang`, { timeout: '150ms' });
+  assert.equal(short.error_code, 1050);
+  assert.ok(Date.now() - started < 1000, `the 150 ms timeout took ${Date.now() - started} ms`);
+
+  started = Date.now();
+  const both = (await http.batch([
+    ['GET', `${fixture.url}/hang`, null, { timeout: '500ms' }],
+    ['GET', `${fixture.url}/hang`, null, { timeout: '100ms' }],
+  ])) as Array<{ error_code: number; timings: { duration: number } }>;
+  const elapsed = Date.now() - started;
+  assert.deepEqual(both.map((r) => r.error_code), [1050, 1050]);
+  assert.ok(both[1]!.timings.duration >= 90 && both[1]!.timings.duration < 400, `short one lasted ${both[1]!.timings.duration} ms`);
+  assert.ok(both[0]!.timings.duration >= 490, `long one lasted ${both[0]!.timings.duration} ms`);
+  assert.ok(elapsed < 1500, `the batch took ${elapsed} ms`);
+});
+
+test('the VU\'s deadline timer keeps the process alive only while a request is on the wire', async () => {
+  const { http } = setup();
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const hung = http.get(`${fixture.url}/hang`, { timeout: '300ms' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(timers(), before + 1, 'a request on the wire holds the process through its timeout timer');
+  assert.equal(((await hung) as { error_code: number }).error_code, 1050);
+  const done = (await http.get(`${fixture.url}/echo`, { timeout: '60s' })) as { status: number };
+  assert.equal(done.status, 200);
+  assert.equal(timers(), before, 'the timer, still armed for the 60 s deadline, no longer holds the process');
+});

@@ -1,5 +1,5 @@
 import type { TestContext, VuState } from '../vu-state.js';
-import { ConnectionPool, DnsCache, type Exchange, type ExchangeObserver } from './client/index.js';
+import { ConnectionPool, DeadlineWatch, DnsCache, type Exchange, type ExchangeObserver } from './client/index.js';
 import { CookieJar } from './cookie-jar.js';
 import { DEFAULT_EXPECTED, type ExpectedStatuses } from './expected-statuses.js';
 import { HostRules } from './host-rules.js';
@@ -84,6 +84,8 @@ export class VuHttp implements ExchangeObserver {
   responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
   /** Exchanges on the wire now (more than one only inside http.batch, so an array beats a Set). */
   private readonly inflight: Exchange[] = [];
+  /** Times out the in-flight exchanges, with one timer for the VU. */
+  private readonly deadlines = new DeadlineWatch(this.inflight);
   /** The last request head built, reused while requests repeat (see HeadCache). */
   readonly heads = new HeadCache();
   /** System-tag sets of recent requests, see request.ts. */
@@ -129,6 +131,11 @@ export class VuHttp implements ExchangeObserver {
     return ex.run();
   }
 
+  /** An exchange went out (it is in `inflight` already): its timeout starts. */
+  exchangeStarted(ex: Exchange): void {
+    this.deadlines.started(ex);
+  }
+
   /** An exchange is over: stop tracking it. */
   exchangeSettled(ex: Exchange): void {
     const list = this.inflight;
@@ -136,6 +143,7 @@ export class VuHttp implements ExchangeObserver {
     if (i < 0) return;
     const last = list.pop() as Exchange;
     if (i < list.length) list[i] = last;
+    if (list.length === 0) this.deadlines.idle();
   }
 
   /** The abort listener: cancels every in-flight exchange with the signal's reason. */

@@ -30,6 +30,15 @@ export interface ConnectTarget {
 const ALPN = ['h2', 'http/1.1'];
 
 /**
+ * Where plain-TCP connections of this thread read into (net's `onread`). A read is handled
+ * to the end before the next one starts, so one buffer serves every socket; the parser
+ * copies out the few bytes it keeps. That saves the Buffer Node would allocate per read and
+ * the readable stream's push and 'data' event, a good part of a small response's cost.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const EMPTY = Buffer.alloc(0);
+
+/**
  * One HTTP/1.1 connection (TCP, optionally TLS) carrying one exchange at a time.
  * Event handlers are bound once per connection, not per request; the parser is reused.
  */
@@ -49,10 +58,17 @@ export class Connection {
   tlsCipher = '';
   /** Requests carried so far. */
   uses = 0;
+  /**
+   * Bytes read and written on a plain-TCP socket, counted here: net's own `bytesWritten`
+   * copies its write queue into a new array on every read of it. TLS sockets use net's
+   * counters of the raw socket, which include the TLS records.
+   */
+  private readCount = 0;
+  private writeCount = 0;
 
   private readonly raw: Socket;
   private readonly socket: Socket | TLSSocket;
-  private readonly parser = new ResponseParser();
+  private readonly parser: ResponseParser;
   private readonly isTls: boolean;
   private connected = false;
   private ready = false;
@@ -75,7 +91,11 @@ export class Connection {
     this.addr = target.address.includes(':') ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
     this.ex = first;
     first.times.connectStart = performance.now();
-    this.raw = netConnect({ host: target.address, port: target.port, noDelay: true });
+    // Plain TCP reads into the shared buffer, so its parser must copy what it keeps.
+    this.parser = new ResponseParser(!target.tls);
+    this.raw = target.tls
+      ? netConnect({ host: target.address, port: target.port, noDelay: true })
+      : netConnect({ host: target.address, port: target.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onRead.bind(this) } });
     this.raw.on('connect', this.onConnect.bind(this));
     const onError = this.onError.bind(this);
     if (target.tls) {
@@ -96,7 +116,9 @@ export class Connection {
       sock.on('close', this.handlers.close);
     } else {
       this.socket = this.raw;
-      this.socket.on('data', this.onData.bind(this));
+      // A plain socket never holds the process: while it carries a request, that request's
+      // timeout timer does (see DeadlineWatch), so no ref/unref is needed per request.
+      this.raw.unref();
       this.socket.on('end', this.onEnd.bind(this));
       this.socket.on('error', onError);
       this.socket.on('close', this.onClose.bind(this));
@@ -109,16 +131,16 @@ export class Connection {
 
   /** Bytes written to / read from the TCP socket so far (TLS records included). */
   get bytesWritten(): number {
-    return this.raw.bytesWritten;
+    return this.isTls ? this.raw.bytesWritten : this.writeCount;
   }
   get bytesRead(): number {
-    return this.raw.bytesRead;
+    return this.isTls ? this.raw.bytesRead : this.readCount;
   }
 
   /** Starts `ex` on this idle, ready connection. */
   assign(ex: Exchange): void {
     this.ex = ex;
-    this.socket.ref();
+    if (this.isTls) this.socket.ref();
     this.parser.begin(ex.req.method === 'HEAD', ex.req.keepBody);
     ex.attached(this);
     this.send(ex);
@@ -199,13 +221,20 @@ export class Connection {
 
   private send(ex: Exchange): void {
     this.uses++;
-    ex.times.gotConn = performance.now();
-    ex.readMark = this.raw.bytesRead;
-    ex.writeMark = this.raw.bytesWritten;
+    // An exchange that took an idle connection at once has it since it started (see Exchange).
+    if (ex.times.gotConn === 0) ex.times.gotConn = performance.now();
+    ex.readMark = this.bytesRead;
+    ex.writeMark = this.bytesWritten;
     const body = ex.req.body;
     const s = this.socket;
+    if (!this.isTls) this.writeCount += Buffer.byteLength(ex.req.head, 'utf8') + (body === null ? 0 : body.length);
     if (body === null || body.length === 0) {
-      s.write(ex.req.head, 'utf8', this.onWritten);
+      // A head alone nearly always goes out in the write call itself: stamp it then, without
+      // the callback (a WriteWrap callback and a nextTick per request). Otherwise an empty
+      // write after it calls back once the head is out.
+      s.write(ex.req.head, 'utf8');
+      if (s.writableLength === 0) ex.times.wrote = performance.now();
+      else s.write(EMPTY, this.onWritten);
     } else {
       // One writev for head and body.
       s.cork();
@@ -220,6 +249,13 @@ export class Connection {
     if (ex !== null && ex.times.wrote === 0) ex.times.wrote = performance.now();
   }
 
+  /** net's `onread` callback of a plain-TCP socket: `buf` is READ_BUFFER, valid only during this call. */
+  private onRead(n: number, _buf: Uint8Array): boolean {
+    this.readCount += n;
+    this.onData(READ_BUFFER.subarray(0, n));
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
     const ex = this.ex;
     if (ex === null) {
@@ -228,9 +264,10 @@ export class Connection {
       return;
     }
     const t = ex.times;
+    let arrived = 0;
     if (t.firstByte === 0) {
-      t.firstByte = performance.now();
-      if (t.wrote === 0) t.wrote = t.firstByte;
+      arrived = t.firstByte = performance.now();
+      if (t.wrote === 0) t.wrote = arrived;
     }
     let done: boolean;
     try {
@@ -239,16 +276,18 @@ export class Connection {
       this.fail(new RequestError(K6ErrorCode.generic, `malformed HTTP response: ${(e as Error).message}`));
       return;
     }
-    if (done) this.complete(ex);
+    // A response that came in one read ended when it arrived (receiving time 0).
+    if (done) this.complete(ex, arrived);
   }
 
-  private complete(ex: Exchange): void {
+  /** `end`: when the response's last byte arrived, 0 for now. */
+  private complete(ex: Exchange, end = 0): void {
     this.ex = null;
     const reusable = this.parser.keepAlive && ex.req.reuse && !this.dead;
-    ex.completed(this.parser, this.raw.bytesRead, this.raw.bytesWritten);
+    ex.completed(this.parser, this.bytesRead, this.bytesWritten, end);
     this.parser.release();
     if (reusable) {
-      this.socket.unref();
+      if (this.isTls) this.socket.unref();
       this.pool.release(this);
     } else {
       this.destroy();
@@ -259,7 +298,7 @@ export class Connection {
     const ex = this.ex;
     this.ex = null;
     this.destroy();
-    if (ex !== null) ex.failed(err, this.parser.started, this.raw.bytesRead, this.raw.bytesWritten);
+    if (ex !== null) ex.failed(err, this.parser.started, this.bytesRead, this.bytesWritten);
   }
 
   private phase(): FailurePhase {

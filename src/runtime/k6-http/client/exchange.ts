@@ -42,13 +42,17 @@ export interface Carrier {
 /** Errors on a reused connection before any response byte mean the server closed it meanwhile. */
 const RETRYABLE = new Set<number>([K6ErrorCode.generic, K6ErrorCode.resetByPeer, K6ErrorCode.brokenPipe]);
 
-/** Told when an exchange is over, so that its owner can stop tracking it. */
+/**
+ * The owner of exchanges: told when one starts and when it is over. An exchange with an
+ * observer leaves its timeout to it (see DeadlineWatch); one without sets its own timer.
+ */
 export interface ExchangeObserver {
+  exchangeStarted(ex: Exchange): void;
   exchangeSettled(ex: Exchange): void;
 }
 
 function onTimeout(ex: Exchange): void {
-  ex.fail(new RequestError(K6ErrorCode.timeout, 'request timeout'));
+  ex.timeOut();
 }
 
 /**
@@ -84,6 +88,8 @@ export class Exchange {
   /** Byte counters of the connection when this exchange started on it. */
   readMark = 0;
   writeMark = 0;
+  /** performance.now() time at which the exchange times out. */
+  deadline = Infinity;
 
   private conn: Carrier | null = null;
   private reused = false;
@@ -101,11 +107,14 @@ export class Exchange {
 
   /** Starts the exchange; the promise always resolves (failures are in `error`). */
   run(): Promise<Exchange> {
-    this.times.start = performance.now();
+    const start = performance.now();
+    this.times.start = start;
+    this.deadline = start + this.req.timeoutMs;
     const p = new Promise<Exchange>((resolve) => {
       this.resolve = resolve;
     });
-    this.timer = setTimeout(onTimeout, this.req.timeoutMs, this);
+    if (this.observer === null) this.timer = setTimeout(onTimeout, this.req.timeoutMs, this);
+    else this.observer.exchangeStarted(this);
     this.acquire();
     return p;
   }
@@ -117,6 +126,11 @@ export class Exchange {
     this.fail(new RequestError(K6ErrorCode.generic, 'request aborted'));
   }
 
+  /** Ends the exchange with k6's timeout error (its deadline passed). */
+  timeOut(): void {
+    this.fail(new RequestError(K6ErrorCode.timeout, 'request timeout'));
+  }
+
   /** Called by the connection when it takes this exchange. */
   attached(conn: Carrier): void {
     this.conn = conn;
@@ -124,10 +138,10 @@ export class Exchange {
     this.remotePort = conn.remotePort;
   }
 
-  /** Called by the connection when the response is complete. */
-  completed(p: ResponseParser, bytesRead: number, bytesWritten: number): void {
+  /** Called by the connection when the response is complete; `end` is when its last byte came (0: now). */
+  completed(p: ResponseParser, bytesRead: number, bytesWritten: number, end = 0): void {
     if (this.settled) return;
-    this.times.end = performance.now();
+    this.times.end = end > 0 ? end : performance.now();
     this.status = p.statusCode;
     this.reason = p.reason;
     this.httpMinor = p.httpMinor;
@@ -211,6 +225,8 @@ export class Exchange {
       const c = this.pool.takeIdle(key);
       if (c !== undefined) {
         this.reused = true;
+        // No wait for a connection: blocked ends where the exchange started (one clock read less).
+        this.times.gotConn = this.times.start;
         c.assign(this);
         return;
       }

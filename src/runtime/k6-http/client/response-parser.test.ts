@@ -136,3 +136,49 @@ test('a repeated head reuses the earlier parse (also across parsers) and reads t
   assert.equal(b.body.length, 0);
   assert.equal(b.bodyLength, 3);
 });
+
+/** Feeds `parts` as a socket reading into one reused buffer would: each chunk is overwritten after the call. */
+function feedShared(p: ResponseParser, ...parts: string[]): boolean {
+  const shared = Buffer.alloc(256);
+  let done = false;
+  for (const part of parts) {
+    const n = shared.write(part, 'latin1');
+    done = p.execute(shared.subarray(0, n));
+    shared.fill(0x58); // 'X': anything the parser kept a view of is now garbage
+  }
+  return done;
+}
+
+test('a parser for a reused read buffer keeps copies: bodies split across reads survive the buffer being overwritten', () => {
+  const length = new ResponseParser(true);
+  length.begin(false, true);
+  assert.equal(feedShared(length, 'HTTP/1.1 200 OK\r\nContent-Len', 'gth: 11\r\n\r\nhello', ' world'), true);
+  assert.equal(bodyOf(length), 'hello world');
+  assert.equal(length.body.length, 1, 'a body of known length is copied into one Buffer');
+
+  const chunked = new ResponseParser(true);
+  chunked.begin(false, true);
+  assert.equal(feedShared(chunked, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n', '4\r\ndefg\r\n0\r\n\r\n'), true);
+  assert.equal(bodyOf(chunked), 'abcdefg');
+
+  const untilClose = new ResponseParser(true);
+  untilClose.begin(false, true);
+  assert.equal(feedShared(untilClose, 'HTTP/1.1 200 OK\r\n\r\nfirst ', 'second'), false);
+  assert.equal(untilClose.eof(), true);
+  assert.equal(bodyOf(untilClose), 'first second');
+});
+
+test('a head that starts like a cached one but goes on is parsed, not taken from the cache', () => {
+  const first = new ResponseParser();
+  first.begin(false, true);
+  assert.equal(feed(first, 'HTTP/1.1 200 OK\r\nX-Seen: cached-prefix-test\r\nContent-Length: 2\r\n\r\nok'), true);
+  const again = new ResponseParser();
+  again.begin(false, true);
+  assert.equal(feed(again, 'HTTP/1.1 200 OK\r\nX-Seen: cached-prefix-test\r\nContent-Length: 2\r\n\r\nok'), true);
+  assert.equal(again.headers, first.headers, 'the same head bytes reuse the cached parse');
+  const longer = new ResponseParser();
+  longer.begin(false, true);
+  assert.equal(feed(longer, 'HTTP/1.1 200 OK\r\nX-Seen: cached-prefix-test\r\nContent-Length: 2\r\nX-More: 1\r\n\r\nok'), true);
+  assert.deepEqual(longer.headers, ['X-Seen', 'cached-prefix-test', 'Content-Length', '2', 'X-More', '1']);
+  assert.equal(bodyOf(longer), 'ok');
+});

@@ -18,6 +18,8 @@
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 /** Heads larger than this are refused (Go's default MaxHeaderBytes is 1 MB; 256 KB is plenty). */
 const MAX_HEAD_BYTES = 256 * 1024;
+/** Larger bodies with a Content-Length are kept in parts, so that a lying length cannot reserve memory up front. */
+const MAX_PREALLOCATED_BODY = 8 * 1024 * 1024;
 
 const S_HEAD = 0;
 const S_BODY_LENGTH = 1;
@@ -76,6 +78,31 @@ function cachedHead(data: Buffer, end: number): ParsedHead | null {
   return null;
 }
 
+/**
+ * The cached parse of the head at the start of `data`, found without searching for its end:
+ * a cached head's bytes followed by CRLFCRLF. Its bytes hold no CRLFCRLF of their own (they
+ * were cut at the first one), so that is where this head ends too.
+ */
+function cachedHeadAtStart(data: Buffer): ParsedHead | null {
+  const n = data.length;
+  for (let k = 1; k <= HEAD_CACHE_SIZE; k++) {
+    const h = heads[(headsNext - k + HEAD_CACHE_SIZE) % HEAD_CACHE_SIZE];
+    if (h === undefined) return null;
+    const end = h.bytes.length;
+    if (n >= end + 4 && data[end] === 13 && data[end + 1] === 10 && data[end + 2] === 13 && data[end + 3] === 10 && h.bytes.compare(data, 0, end) === 0) return h;
+  }
+  return null;
+}
+
+/** Copies `n` bytes; a loop beats Buffer#copy's checks and view for the few bytes of a small body. */
+function copyBytes(src: Buffer, srcStart: number, dst: Buffer, dstStart: number, n: number): void {
+  if (n > 64) {
+    src.copy(dst, dstStart, srcStart, srcStart + n);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[dstStart + i] = src[srcStart + i] as number;
+}
+
 function rememberHead(h: ParsedHead): void {
   heads[headsNext] = h;
   headsNext = (headsNext + 1) % HEAD_CACHE_SIZE;
@@ -106,10 +133,19 @@ export class ResponseParser {
   /** Whether a byte of the response has been seen. */
   started = false;
 
+  /**
+   * `copyChunks`: the chunks given to `execute` are reused by the caller after the call (a
+   * socket reading into one shared buffer), so body bytes and an incomplete head are copied
+   * out; otherwise slices of the chunks are kept.
+   */
+  constructor(private readonly copyChunks = false) {}
+
   private keepBody = true;
   private noBody = false;
   private state = S_HEAD;
   private pendingHead: Buffer | null = null;
+  /** Where parseHeadFrom found the head, for `execute` to go on with the body. */
+  private headData: Buffer | null = null;
   private remaining = 0;
   private chunkSize = 0;
   private sawSizeDigit = false;
@@ -165,10 +201,10 @@ export class ResponseParser {
     let data = chunk;
     let i = 0;
     if (this.state === S_HEAD) {
-      const r = this.parseHeadFrom(chunk);
-      if (r === null) return false;
-      data = r.data;
-      i = r.offset;
+      i = this.parseHeadFrom(chunk);
+      if (i < 0) return false;
+      data = this.headData as Buffer;
+      this.headData = null;
     }
     const len = data.length;
     while (i < len) {
@@ -273,14 +309,32 @@ export class ResponseParser {
   private take(data: Buffer, start: number, n: number): void {
     if (n <= 0) return;
     this.bodyLength += n;
-    if (this.keepBody) {
-      if (this.body === NO_BODY) this.body = [];
+    if (!this.keepBody) return;
+    if (this.body === NO_BODY) this.body = [];
+    if (!this.copyChunks) {
       this.body.push(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+      return;
     }
+    // With a known length the body is copied into one Buffer of that size (no concat later).
+    if (this.state === S_BODY_LENGTH && this.contentLength > 0 && this.contentLength <= MAX_PREALLOCATED_BODY) {
+      let whole = this.body[0];
+      if (whole === undefined) {
+        whole = Buffer.allocUnsafe(this.contentLength);
+        this.body.push(whole);
+      }
+      copyBytes(data, start, whole, this.bodyLength - n, n);
+      return;
+    }
+    const part = Buffer.allocUnsafe(n);
+    copyBytes(data, start, part, 0, n);
+    this.body.push(part);
   }
 
-  /** Finds and parses the head; returns where the body starts, or null when more bytes are needed. */
-  private parseHeadFrom(chunk: Buffer): { data: Buffer; offset: number } | null {
+  /**
+   * Finds and parses the head; returns where the body starts in `headData` (the chunk, or
+   * the chunk joined to an earlier incomplete head), or -1 when more bytes are needed.
+   */
+  private parseHeadFrom(chunk: Buffer): number {
     let data = chunk;
     let from = 0;
     // Informational (1xx) responses precede the real one; loop over them.
@@ -289,26 +343,26 @@ export class ResponseParser {
         from = Math.max(0, this.pendingHead.length - 3);
         data = Buffer.concat([this.pendingHead, data]);
         this.pendingHead = null;
+      } else {
+        const known = cachedHeadAtStart(data);
+        if (known !== null) {
+          this.useHead(known);
+          this.headData = data;
+          return known.bytes.length + 4;
+        }
       }
       const end = data.indexOf(CRLFCRLF, from);
       if (end < 0) {
         if (data.length > MAX_HEAD_BYTES) throw new HttpParseError('response head too large');
-        this.pendingHead = data;
-        return null;
+        this.pendingHead = this.copyChunks && data === chunk ? Buffer.from(data) : data;
+        return -1;
       }
       const offset = end + 4;
       const last = cachedHead(data, end);
       if (last !== null) {
-        this.statusCode = last.statusCode;
-        this.reason = last.reason;
-        this.httpMinor = last.httpMinor;
-        this.keepAlive = last.keepAlive;
-        this.headers = last.headers;
-        this.contentLength = last.contentLength;
-        this.chunked = last.chunked;
-        this.contentEncoding = last.contentEncoding;
-        this.chooseBodyMode();
-        return { data, offset };
+        this.useHead(last);
+        this.headData = data;
+        return offset;
       }
       this.headers = [];
       this.parseHead(data.toString('latin1', 0, end));
@@ -320,7 +374,7 @@ export class ResponseParser {
         this.keepAlive = true;
         data = data.subarray(offset);
         from = 0;
-        if (data.length === 0) return null;
+        if (data.length === 0) return -1;
         continue;
       }
       rememberHead({
@@ -336,8 +390,22 @@ export class ResponseParser {
         contentEncoding: this.contentEncoding,
       });
       this.chooseBodyMode();
-      return { data, offset };
+      this.headData = data;
+      return offset;
     }
+  }
+
+  /** Takes a cached head's parse as this response's. */
+  private useHead(h: ParsedHead): void {
+    this.statusCode = h.statusCode;
+    this.reason = h.reason;
+    this.httpMinor = h.httpMinor;
+    this.keepAlive = h.keepAlive;
+    this.headers = h.headers;
+    this.contentLength = h.contentLength;
+    this.chunked = h.chunked;
+    this.contentEncoding = h.contentEncoding;
+    this.chooseBodyMode();
   }
 
   private chooseBodyMode(): void {
