@@ -77,6 +77,7 @@ export const BUNDLE_FILENAME = 'herd:script';
 
 interface Runtime {
   expose(v: unknown): unknown;
+  adoptPromises(hostPromiseProto: object): void;
   toRealm(json: string): unknown;
   makeRequire(load: (specifier: string) => unknown): unknown;
   makeScope(defined: readonly string[], undefinedNames: readonly string[]): (host: object) => object;
@@ -205,6 +206,7 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
   const stacks = new StackMapper(positions, transformed.map, BUNDLE_FILENAME);
 
   const rt = vm.runInContext(PRELUDE_SOURCE, context, { filename: 'herd:prelude' }) as Runtime;
+  rt.adoptPromises(Promise.prototype);
   const outer = compileFactory(artifact, stacks).runInContext(context) as (rt: Runtime) => Factory;
   const factory = outer(rt);
   const newPlainObject = vm.runInContext('() => ({})', context) as () => object;

@@ -8,7 +8,9 @@
  * - `seq`: array methods that run possibly-async callbacks one after another, in order,
  *   awaiting each, with the result the array method would give;
  * - `expose(v)`: wraps a Node-realm function into a sandbox function and a plain Node-realm
- *   object into a sandbox Proxy, so scripts cannot reach Node's `Function` through them;
+ *   object into a sandbox Proxy, so scripts cannot reach Node's `Function` through them, and
+ *   gives a Node-realm promise this realm's `constructor` (after `adoptPromises`), so that
+ *   `await` takes it as a native promise;
  * - `typeOf(g, name)`: `typeof name` for a free global read through the per-VU scope object;
  * - `toRealm(json)`: parses JSON text into sandbox objects;
  * - `seedRandom(seed)`: replaces the context's Math.random with a seeded generator.
@@ -26,6 +28,10 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const reflectConstruct = Reflect.construct;
   const reflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
   const isArray = Array.isArray;
+  const PromiseCtor = Promise;
+  let hostPromiseProto = null;
+  // Called once by the loader with the host realm's Promise.prototype.
+  function adoptPromises(proto) { hostPromiseProto = proto; }
   const wrappers = new WeakMap();
   const originals = new WeakMap();
   const isObj = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
@@ -48,6 +54,13 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   };
   function expose(v) {
     if (!isObj(v) || v instanceof ObjectCtor) return v;
+    if (hostPromiseProto !== null && getProto(v) === hostPromiseProto) {
+      // A promise from a runtime module (http.get, sleep, …): awaiting a promise of another
+      // realm takes a thenable job and two more microtask turns; one whose constructor is
+      // this realm's Promise is awaited directly.
+      v.constructor = PromiseCtor;
+      return v;
+    }
     let w = wrappers.get(v);
     if (w !== undefined) return w;
     if (typeof v === 'function') {
@@ -243,5 +256,5 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   }
   // esbuild's __toCommonJS: the entry's exports object already has live getters; no copy needed.
   function toCommonJS(mod) { return mod; }
-  return Object.freeze({ seq: Object.freeze(seq), expose, typeOf, toRealm, makeRequire, makeScope, toESM, toCommonJS, seedRandom });
+  return Object.freeze({ seq: Object.freeze(seq), expose, adoptPromises, typeOf, toRealm, makeRequire, makeScope, toESM, toCommonJS, seedRandom });
 })()`;
