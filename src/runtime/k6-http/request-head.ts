@@ -127,8 +127,8 @@ function sameHeaders(a: ReadonlyArray<readonly [string, string]>, b: ReadonlyArr
 /**
  * A VU's last request head, reused while the next request has the same inputs (a load test
  * sends the same request over and over): the serialized head is then one flat string made
- * once, instead of a concatenation flattened again by every socket write. Each response still
- * gets its own copy of the header view (Response.request.headers), as scripts may change it.
+ * once, instead of a concatenation flattened again by every socket write. The header view is
+ * shared by the responses too: HttpResponse copies it when a script reads Response.request.
  */
 export class HeadCache {
   private input: HeadInput | null = null;
@@ -151,19 +151,12 @@ export class HeadCache {
       last.close === h.close &&
       sameHeaders(last.headers, h.headers)
     ) {
-      return { head: built.head, headers: copyInfo(built.headers) };
+      return built;
     }
     const fresh = buildHead(h);
     if (fresh instanceof RequestError) return fresh;
-    // The cached view is never handed out, only copies of it.
     this.input = h;
-    this.built = { head: fresh.head, headers: copyInfo(fresh.headers) };
+    this.built = fresh;
     return fresh;
   }
-}
-
-function copyInfo(info: Record<string, string[]>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const name in info) out[name] = (info[name] as string[]).slice();
-  return out;
 }

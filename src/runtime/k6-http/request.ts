@@ -8,7 +8,7 @@ import type { ExpectedStatuses } from './expected-statuses.js';
 import { parseParams, type ParamCookie, type RequestParams, type ResponseType } from './params.js';
 import { encodeBody } from './request-body.js';
 
-import { HttpResponse, type RequestCookie, type ResponseCookie } from './response.js';
+import { HttpResponse, NO_COOKIES, type RequestCookie, type ResponseCookie } from './response.js';
 import { emitHopSamples } from './sample-emitter.js';
 import { parseSetCookie } from './set-cookie.js';
 import { HttpUrl } from './tagged-url.js';
@@ -138,7 +138,26 @@ function statusErrorCode(status: number): number {
   return status >= 400 && status < 600 ? 1000 + status : 0;
 }
 
+/**
+ * The last header array turned into Response.headers, and the result. The parser hands out
+ * one frozen array per distinct response head (see response-parser.ts), so the same array
+ * comes back for every response of a load test's repeated request: a copy of the object
+ * built for it is then much cheaper than canonicalizing every name again.
+ */
+let lastRaw: readonly string[] | null = null;
+let lastHeaders: Record<string, string> = {};
+
 function responseHeaders(raw: readonly string[]): Record<string, string> {
+  if (raw === lastRaw) return { ...lastHeaders };
+  const out = buildResponseHeaders(raw);
+  if (Object.isFrozen(raw)) {
+    lastRaw = raw;
+    lastHeaders = { ...out };
+  }
+  return out;
+}
+
+function buildResponseHeaders(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = canonicalHeaderName(raw[i] as string);
@@ -179,7 +198,7 @@ function failure(f: Flow, res: HttpResponse, err: RequestError): HttpResponse {
 }
 
 function requestInfo(res: HttpResponse, hop: Hop, headers: Record<string, string[]>, cookies: Record<string, RequestCookie[]>): void {
-  res.request = { method: hop.method, url: hop.url.href, headers, body: hop.bodyText, cookies };
+  res.shareRequest({ method: hop.method, url: hop.url.href, headers, body: hop.bodyText, cookies });
 }
 
 /**
@@ -244,8 +263,9 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
   for (;;) {
     const u = hop.url;
     res.url = u.href;
-    const reqCookies: Record<string, RequestCookie[]> = {};
-    const cookie = cookieHeader(f.jar, u, params.cookies, reqCookies);
+    const noCookies = (f.jar === null || f.jar.empty) && params.cookies.length === 0;
+    const reqCookies: Record<string, RequestCookie[]> = noCookies ? NO_COOKIES : {};
+    const cookie = noCookies ? '' : cookieHeader(f.jar, u, params.cookies, reqCookies);
     const built = h.heads.build({
       method: hop.method,
       url: u,

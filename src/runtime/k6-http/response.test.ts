@@ -197,3 +197,34 @@ test('params.compression gzips the request body and sets Content-Encoding', asyn
   assert.equal(echo.headers['Content-Encoding'], 'gzip');
   assert.ok(Number(echo.headers['Content-Length']) < 100, 'the body went out compressed');
 });
+
+test('Response.request and Response.headers of repeated requests are each response\'s own: changing one changes no other', async () => {
+  const { http } = setup();
+  const url = `${target.url}/get?same=1`;
+  const first = await http.get(url, { headers: { 'X-Same': 'a' } });
+  first.request.headers['X-Same']?.push('changed');
+  first.request.headers['X-Added'] = ['x'];
+  first.request.cookies['c'] = [{ name: 'c', value: '1', replace: false }];
+  first.headers['Content-Type'] = 'changed';
+  const second = await http.get(url, { headers: { 'X-Same': 'a' } });
+  assert.deepEqual(second.request.headers['X-Same'], ['a']);
+  assert.equal(second.request.headers['X-Added'], undefined);
+  assert.deepEqual(second.request.cookies, {});
+  assert.equal(second.headers['Content-Type'], 'application/json');
+  assert.notEqual(second.request, first.request);
+  assert.equal(second.request, second.request, 'one object per response, kept once read');
+  second.request = { method: 'SET', url: '', headers: {}, body: '', cookies: {} };
+  assert.equal(second.request.method, 'SET', 'a script may replace it');
+});
+
+test('JSON.stringify(res) shows every field, request included', async () => {
+  const { http } = setup();
+  const res = await http.get(`${target.url}/get?json=1`);
+  const shown = JSON.parse(JSON.stringify(res)) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(shown), [
+    'status', 'status_text', 'proto', 'url', 'body', 'headers', 'cookies', 'timings', 'error', 'error_code',
+    'remote_ip', 'remote_port', 'tls_version', 'tls_cipher_suite', 'ocsp', 'request',
+  ]);
+  assert.equal((shown.request as { method: string }).method, 'GET');
+  assert.equal((shown.request as { headers: Record<string, string[]> }).headers['Host']?.[0], `127.0.0.1:${target.port}`);
+});

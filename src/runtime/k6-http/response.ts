@@ -37,7 +37,9 @@ export type ResponseBody = string | ArrayBuffer | null;
 
 const NO_OCSP = Object.freeze({ produced_at: 0, this_update: 0, next_update: 0, revoked_at: 0, revocation_reason: '', status: '' });
 const NO_TIMINGS: Timings = Object.freeze({ blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 });
-const NO_REQUEST: RequestInfo = Object.freeze({ method: '', url: '', headers: {}, body: '', cookies: {} });
+/** The request cookies of a hop that sent none (shared; `request` hands out a fresh object). */
+export const NO_COOKIES: Record<string, RequestCookie[]> = Object.freeze({});
+const NO_REQUEST: RequestInfo = Object.freeze({ method: '', url: '', headers: Object.freeze({}), body: '', cookies: NO_COOKIES });
 
 /**
  * k6's Response object. Fields are plain properties (scripts read them constantly);
@@ -60,10 +62,45 @@ export class HttpResponse {
   tls_cipher_suite = '';
   /** herd reports no stapled OCSP response. */
   ocsp: typeof NO_OCSP = NO_OCSP;
-  request: RequestInfo = NO_REQUEST;
 
+  /**
+   * What `request` shows. Its header map is shared with the VU's other responses (it is the
+   * request head cache's view) until a script reads `request`, which then gets its own copy:
+   * most scripts never read it, and copying it for every response was a measurable part of a
+   * request's cost.
+   */
+  #request: RequestInfo = NO_REQUEST;
+  #requestShared = true;
   #parsed = false;
   #doc: unknown = undefined;
+
+  /** `Response.request`: what was sent for the final hop. */
+  get request(): RequestInfo {
+    if (this.#requestShared) {
+      const r = this.#request;
+      const headers: Record<string, string[]> = {};
+      for (const name in r.headers) headers[name] = (r.headers[name] as string[]).slice();
+      this.#request = { method: r.method, url: r.url, headers, body: r.body, cookies: r.cookies === NO_COOKIES ? {} : r.cookies };
+      this.#requestShared = false;
+    }
+    return this.#request;
+  }
+
+  set request(v: RequestInfo) {
+    this.#request = v;
+    this.#requestShared = false;
+  }
+
+  /** Sets `request` to `r`, whose header map the caller shares: a script reading it gets a copy. */
+  shareRequest(r: RequestInfo): void {
+    this.#request = r;
+    this.#requestShared = true;
+  }
+
+  /** `JSON.stringify(res)` shows `request` too, which lives behind an accessor. */
+  toJSON(): object {
+    return { ...this, request: this.request };
+  }
 
   /** The body parsed as JSON, or the part `selector` (gjson syntax) picks, undefined when absent. */
   json(selector?: unknown): unknown {
