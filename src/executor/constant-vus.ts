@@ -71,10 +71,13 @@ export class ConstantVUsConfig extends ScenarioBase implements ExecutorConfig {
 
     const loop = async (vu: ExecutorVU): Promise<void> => {
       try {
-        while (!stops.regular.aborted && env.now() < stops.regularEndsAt) {
+        for (;;) {
+          // One clock read per iteration: it checks the end and sets the progress.
+          const now = env.now();
+          env.setProgress(Math.min(1, (now - start) / this.duration));
+          if (stops.regular.aborted || now >= stops.regularEndsAt) break;
           index.next();
           await env.runIteration(vu, stops.hard, index.unscaled - 1);
-          env.setProgress(Math.min(1, (env.now() - start) / this.duration));
         }
       } finally {
         releaseVU(env, vu);

@@ -108,6 +108,21 @@ class DenseStore {
   }
 }
 
+/**
+ * The last magnitude indexed and its bucket. A sample goes to its metric's aggregate and
+ * then to its series' (and sub-metrics'), one after the other: the second lookup is free.
+ */
+let lastMagnitude = NaN;
+let lastIndex = 0;
+
+function bucketIndex(magnitude: number): number {
+  if (magnitude !== lastMagnitude) {
+    lastMagnitude = magnitude;
+    lastIndex = Math.ceil(Math.log(magnitude) / LOG_GAMMA);
+  }
+  return lastIndex;
+}
+
 function bucketValue(index: number): number {
   return (2 * Math.exp(index * LOG_GAMMA)) / (GAMMA + 1);
 }
@@ -135,8 +150,8 @@ export class TrendSketch {
 
   /** Adds `value` (`weight` times). */
   add(value: number, weight = 1): void {
-    if (value > MIN_INDEXABLE) this.pos.add(Math.ceil(Math.log(value) / LOG_GAMMA), weight);
-    else if (value < -MIN_INDEXABLE) this.neg.add(Math.ceil(Math.log(-value) / LOG_GAMMA), weight);
+    if (value > MIN_INDEXABLE) this.pos.add(bucketIndex(value), weight);
+    else if (value < -MIN_INDEXABLE) this.neg.add(bucketIndex(-value), weight);
     else this.zero += weight;
   }
 
