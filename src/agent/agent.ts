@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { HERD_VERSION } from '../config/index.js';
 import type { ControlToAgent } from '../protocol/agent-messages.js';
@@ -36,6 +37,8 @@ export interface AgentOptions {
 export class Agent {
   private readonly runs = new Map<RunId, Assignment>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Tells this process's registers from those of a restarted process under the same id. */
+  private readonly incarnation = randomUUID();
 
   constructor(
     private readonly transport: AgentTransport,
@@ -45,7 +48,7 @@ export class Agent {
   /** Registers and starts heartbeating; messages are handled from then on. */
   start(): void {
     this.transport.onMessage((m) => this.onMessage(m));
-    this.transport.send({ type: 'register', agentId: this.opts.id, zone: this.opts.zone, capacity: this.opts.capacity, version: HERD_VERSION });
+    this.transport.send({ type: 'register', agentId: this.opts.id, zone: this.opts.zone, capacity: this.opts.capacity, version: HERD_VERSION, incarnation: this.incarnation });
     this.beat();
     this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs ?? 1000);
   }

@@ -105,6 +105,12 @@ export const agentToControlSchema = z.discriminatedUnion('type', [
     /** Most VUs it takes. */
     capacity: z.int().positive(),
     version: z.string(),
+    /**
+     * Made anew by each agent process. A process registers more than once (every control
+     * plane that saw it lost asks it to): a register with the incarnation already known is
+     * that, one with another incarnation is a restarted process whose runs died with the old one.
+     */
+    incarnation: z.string().min(1).max(100).optional(),
   }),
   z.strictObject({
     type: z.literal('heartbeat'),

@@ -216,6 +216,37 @@ describe('run lifecycle', () => {
     assert.match(run.lastChange.message, /^load generator agent-1 in zone local lost its share of the run: its heartbeats have not listed the run for/);
   }));
 
+  it('goes on when a generator holding a share registers again as the same process, and ends Aborted by system when it registers as a new one', () => withHarness({
+    agents: [{ id: 'agent-1', behaviours: [{ batches: 1000 }] }],
+    settings: { runTimeoutMs: 60_000 },
+  }, async (h) => {
+    const agent = h.agents[0] as FakeAgent;
+    const { id } = await h.submit(OK_OPTIONS);
+    await h.until('the run to run', async () => (await h.store.getRun(h.orgId, id))?.status.name === 'Running');
+    // Each control-plane replica that reported it lost asks it to register: repeats of one process.
+    agent.register();
+    agent.register();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await h.store.getRun(h.orgId, id))?.status.name, 'Running', 'a repeated register is no restart');
+    agent.register('fake-process-2');
+    const run = await h.settle(id);
+    assert.deepEqual([run.status.name, run.lastChange.reason], ['Aborted by system', 'agent_lost']);
+    assert.match(run.lastChange.message, /^load generator agent-1 in zone local lost: it restarted during the run/);
+  }));
+
+  it('takes a register without an incarnation (an older agent) from a generator holding a share as a restart', () => withHarness({
+    agents: [{ id: 'agent-1', behaviours: [{ batches: 1000 }] }],
+    settings: { runTimeoutMs: 60_000 },
+  }, async (h) => {
+    const agent = h.agents[0] as FakeAgent;
+    const { id } = await h.submit(OK_OPTIONS);
+    await h.until('the run to run', async () => (await h.store.getRun(h.orgId, id))?.status.name === 'Running');
+    agent.incarnation = undefined;
+    agent.register();
+    const run = await h.settle(id);
+    assert.deepEqual([run.status.name, run.lastChange.reason], ['Aborted by system', 'agent_lost']);
+  }));
+
   it('ends Timed out when nothing arrives from the generators for the run timeout', () => withHarness({
     agents: [{ id: 'agent-1', behaviours: [{ afterFirstBatch: 'silence', batches: 100 }] }],
   }, async (h) => {

@@ -367,8 +367,14 @@ export class RunManager implements RunService {
     }
     switch (m.type) {
       case 'register':
-        // An agent registers once per process: a register from one that holds shares of live
-        // runs is a new process under the same id, and those shares died with the old one.
+        // A register from a new process under the id of one that holds shares of live runs:
+        // those shares died with the old process. The same process registers again when a
+        // control plane that reported it lost hears it again (each replica asks on its own),
+        // which is no restart; an agent that gives no incarnation is taken as restarted.
+        if (this.agents.isSameProcess(m)) {
+          void this.agents.register(m).then(() => this.scheduler.wake(), (e) => this.#log('error', `register of ${m.agentId} failed: ${errorText(e)}`));
+          return;
+        }
         for (const live of this.#live.values()) {
           const share = live.shares.get(m.agentId);
           if (share === undefined || share.state === 'done') continue;

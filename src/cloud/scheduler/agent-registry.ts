@@ -29,6 +29,8 @@ interface MutableAgent {
   disconnectWhy: string | null;
   disconnectSilent: boolean;
   reserved: Map<RunId, number>;
+  /** The incarnation of its last register; undefined when it did not say or was taken from the store. */
+  incarnation: string | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ export class AgentRegistry {
     const agent: MutableAgent = {
       id: m.agentId, zone: m.zone, capacity: m.capacity, lastHeardMs: this.now(),
       disconnectedAtMs: null, disconnectWhy: null, disconnectSilent: false, reserved: existing?.reserved ?? new Map(),
+      incarnation: m.incarnation,
     };
     this.#agents.set(m.agentId, agent);
     await this.store.upsertAgent({ id: m.agentId, zone: m.zone, capacity: m.capacity, at: new Date(this.now()).toISOString() });
@@ -70,6 +73,7 @@ export class AgentRegistry {
       if (rec !== undefined && !this.#agents.has(m.agentId)) {
         this.#agents.set(m.agentId, {
           id: m.agentId, zone: rec.zone, capacity: rec.capacity, lastHeardMs: this.now(), disconnectedAtMs: null, disconnectWhy: null, disconnectSilent: false, reserved: new Map(),
+          incarnation: undefined,
         });
       }
     }
@@ -89,6 +93,15 @@ export class AgentRegistry {
     a.disconnectedAtMs = this.now();
     a.disconnectWhy = why;
     a.disconnectSilent = silent;
+  }
+
+  /**
+   * Whether `m` comes from the very process whose register this control plane holds (it
+   * registers again, asked to after it was reported lost), as opposed to a new process.
+   */
+  isSameProcess(m: Extract<AgentToControl, { type: 'register' }>): boolean {
+    const known = this.#agents.get(m.agentId)?.incarnation;
+    return known !== undefined && known === m.incarnation;
   }
 
   /** The generator's state, if it ever registered with this process. */

@@ -54,13 +54,21 @@ export class FakeAgent {
     const link = this.transport.connect(this.id);
     this.#link = link;
     link.onMessage((m) => this.#on(m));
-    this.#send({ type: 'register', agentId: this.id, zone: this.zone, capacity: this.capacity, version: 'fake' });
+    this.register();
     this.#heartbeat = setInterval(() => {
       this.#send({
         type: 'heartbeat', agentId: this.id, cpuPercent: this.behaviours[0]?.cpuPercent ?? 10,
         memoryUsedBytes: 1_000_000, memoryLimitBytes: 8_000_000_000, runs: [...this.assignments.keys()].filter((id) => !this.#behaviourOf(id).loseAssignment),
       });
     }, heartbeatMs);
+  }
+
+  /** What its registers say it is: one process (a string) or, when undefined, nothing. */
+  incarnation: string | undefined = 'fake-process-1';
+
+  /** Registers (again), as the process `incarnation`. */
+  register(incarnation = this.incarnation): void {
+    this.#send({ type: 'register', agentId: this.id, zone: this.zone, capacity: this.capacity, version: 'fake', ...(incarnation === undefined ? {} : { incarnation }) });
   }
 
   /** Stops every timer of the agent. */
