@@ -52,6 +52,24 @@ describe('the script sandbox', () => {
     assert.equal(results['bufferGlobal'], undefined);
   });
 
+  it("gives the promises of runtime modules the sandbox's own Promise as constructor, so await takes them directly", async () => {
+    const dir = await writeScripts({
+      'promises.js': `import http from 'k6/http';
+export async function check() {
+  const p = http.asyncRequest('GET', 'http://x/');
+  const ctorIsPromise = p.constructor === Promise;
+  const res = await p;
+  return { ctorIsPromise, status: res.status };
+}
+`,
+    });
+    const s = await loadScript({ entry: join(dir, 'promises.js'), cacheDir: await mkdtemp(join(tmpdir(), 'herd-cache-')), builtinModules: BUILTINS });
+    const ex = await s.instantiate(fakeHost(1));
+    const r = await (ex['check'] as () => Promise<{ ctorIsPromise: boolean; status: number }>)();
+    assert.equal(r.ctorIsPromise, true);
+    assert.equal(r.status, 200);
+  });
+
   it('has only JavaScript built-ins on its global object', async () => {
     const dir = await writeScripts({ 'globals.js': `export function globalNames() { return Object.getOwnPropertyNames(globalThis); }\n` });
     const s = await loadScript({ entry: join(dir, 'globals.js'), cacheDir: await mkdtemp(join(tmpdir(), 'herd-cache-')), builtinModules: BUILTINS });

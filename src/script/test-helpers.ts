@@ -69,6 +69,7 @@ export function fakeHost(delayMs = 15, vu = 1): FakeHost {
     get: (url: string) => later(`GET ${url}`, response('GET', url)),
     post: (url: string) => later(`POST ${url}`, response('POST', url)),
     request: (method: string, url: string) => later(`${method} ${url}`, response(method, url)),
+    asyncRequest: (method: string, url: string) => later(`${method} ${url}`, response(method, url)),
   };
   const k6 = {
     sleep: (s: number) => later(`sleep ${s}`, undefined),
