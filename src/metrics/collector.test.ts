@@ -177,3 +177,30 @@ test('NaN samples are dropped', () => {
   c.add(b.http_req_duration, TagSet.EMPTY, NaN);
   assert.deepEqual(c.observedMetrics(), []);
 });
+
+test('a metric of one series shares its aggregate with the series until a second series appears, then each adds up on its own', () => {
+  const { c, b } = setup();
+  const a = tags({ name: 'a' });
+  const z = tags({ name: 'z' });
+  for (let i = 1; i <= 5000; i++) c.add(b.http_req_duration, a, i); // past the exact limit: a sketch
+  c.add(b.http_req_duration, z, 100_000);
+  c.add(b.http_req_duration, a, 0.5);
+  const byName = new Map<string, { count: number; max: number; min: number }>();
+  c.forEachSeries(b.http_req_duration, (t, agg) => {
+    if (agg.type === 'trend') byName.set(t.toString(), { count: agg.count, max: agg.max, min: agg.min });
+  });
+  assert.deepEqual(byName.get('{name:a}'), { count: 5001, max: 5000, min: 0.5 });
+  assert.deepEqual(byName.get('{name:z}'), { count: 1, max: 100_000, min: 100_000 });
+  const total = c.aggregate(b.http_req_duration);
+  assert.ok(total.type === 'trend');
+  assert.deepEqual([total.count, total.min, total.max], [5002, 0.5, 100_000]);
+
+  // Merged batches keep the same rule: one object while one series, no double counting.
+  const coordinator = new Collector(c.registry, () => 1_000);
+  const worker = new Collector(c.registry, () => 1_000);
+  worker.add(b.http_reqs, a, 1);
+  worker.add(b.http_reqs, a, 1);
+  coordinator.mergeBatch(worker.flushPeriod(2_000));
+  const merged = coordinator.aggregate(b.http_reqs);
+  assert.equal(merged.type === 'counter' && merged.count, 2);
+});

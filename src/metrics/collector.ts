@@ -74,7 +74,12 @@ interface Series {
 /** Everything the collector knows about one metric. */
 interface MetricState {
   readonly metric: Metric;
-  readonly total: Aggregate;
+  /**
+   * The metric's cumulative aggregate. While the metric has a single series, this is that
+   * series' own `total` object (both would hold the same samples), so a sample updates one
+   * aggregate instead of two; the second series gets the metric a copy of its own.
+   */
+  total: Aggregate;
   readonly series: Map<TagSet, Series>;
   readonly submetrics: Submetric[];
   firstSampleMs: number | undefined;
@@ -136,7 +141,7 @@ export class Collector implements SampleSink {
     const t = time ?? (metric.type === 'gauge' || st.firstSampleMs === undefined ? this.now() : 0);
     if (st.firstSampleMs === undefined) st.firstSampleMs = t;
     addTo(st.total, value, t);
-    addTo(series.total, value, t);
+    if (series.total !== st.total) addTo(series.total, value, t);
     if (this.periods) {
       let period = series.period;
       if (period === null) {
@@ -275,7 +280,7 @@ export class Collector implements SampleSink {
         let series = st.series.get(tags);
         if (series === undefined) series = this.newSeries(st, tags);
         mergeAggregate(st.total, delta);
-        mergeAggregate(series.total, delta);
+        if (series.total !== st.total) mergeAggregate(series.total, delta);
         if (this.periods) {
           if (series.period === null) {
             series.period = createAggregate(metric.type);
@@ -315,7 +320,21 @@ export class Collector implements SampleSink {
   private newSeries(st: MetricState, tags: TagSet): Series {
     const links: Submetric[] = [];
     for (const sub of st.submetrics) if (tags.contains(sub.selector)) links.push(sub);
-    const series: Series = { tags, total: createAggregate(st.metric.type), period: null, links };
+    let total: Aggregate;
+    if (st.series.size === 0 && st.total.isEmpty) {
+      total = st.total;
+    } else {
+      total = createAggregate(st.metric.type);
+      if (st.series.size === 1) {
+        // The metric's aggregate was its only series' own so far: from now on it is a copy.
+        const only = st.series.values().next().value as Series;
+        if (only.total === st.total) {
+          st.total = createAggregate(st.metric.type);
+          mergeAggregate(st.total, only.total);
+        }
+      }
+    }
+    const series: Series = { tags, total, period: null, links };
     st.series.set(tags, series);
     this.seriesTotal++;
     return series;
