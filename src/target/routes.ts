@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { atLeast } from './at-least.js';
 import { BASIC_CHALLENGE, handleBasicAuth } from './basic-auth.js';
 import { readBody } from './body.js';
 import { handleCookies, handleCookiesDelete, handleCookiesSet } from './cookies.js';
@@ -163,16 +164,17 @@ function echo(req: IncomingMessage, res: ServerResponse, withMethod: boolean, de
         sendJson(res, 200, requestEcho(req, body, withMethod));
         return;
       }
-      const timer = setTimeout(() => {
+      // Never cut short: scripts check that a 60 ms delay gives no faster response.
+      const cancel = atLeast(delayMs, () => {
         try {
           sendJson(res, 200, requestEcho(req, body, withMethod));
         } catch {
           fail(res);
         }
-      }, delayMs);
+      });
       // A client that gives up (or a server that shuts down) must not leave the timer
       // holding the process open for up to ten seconds.
-      res.once('close', () => clearTimeout(timer));
+      res.once('close', cancel);
     },
     () => fail(res),
   );
