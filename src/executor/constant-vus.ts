@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
 import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
+import { StartStagger } from './start-stagger.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
 import { acquireVUs, releaseVU } from './vu-acquire.js';
@@ -69,8 +70,11 @@ export class ConstantVUsConfig extends ScenarioBase implements ExecutorConfig {
     const index = segment.newIndex();
     env.setProgress(0);
 
+    const stagger = new StartStagger();
     const loop = async (vu: ExecutorVU): Promise<void> => {
       try {
+        const gate = stagger.turn();
+        if (gate !== null) await gate;
         for (;;) {
           // One clock read per iteration: it checks the end and sets the progress.
           const now = env.now();

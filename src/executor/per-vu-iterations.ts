@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
 import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor } from './definition.js';
+import { StartStagger } from './start-stagger.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
 import { acquireVUs, releaseVU } from './vu-acquire.js';
@@ -76,8 +77,11 @@ export class PerVUIterationsConfig extends ScenarioBase implements ExecutorConfi
     let done = 0;
     env.setProgress(0);
 
+    const stagger = new StartStagger();
     const loop = async (vu: ExecutorVU): Promise<void> => {
       try {
+        const gate = stagger.turn();
+        if (gate !== null) await gate;
         for (let i = 0; i < this.iterations; i++) {
           if (stops.regular.aborted || env.now() >= stops.regularEndsAt) {
             // An aborted test drops nothing: its iterations were not due to run.

@@ -6,6 +6,7 @@ import { gracefulSteps, maxPlannedVUs, rawSteps, type Stage } from './ramping-st
 import { startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutionStep, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
 import { noVUError, releaseVU } from './vu-acquire.js';
+import { StartStagger } from './start-stagger.js';
 
 /**
  * k6's ramping-vus: a number of looping VUs that follows linear stages (see ramping-steps.ts).
@@ -127,8 +128,11 @@ export class RampingVUsConfig extends ScenarioBase implements ExecutorConfig {
     };
     stops.hard.addEventListener('abort', interruptAll);
 
-    const loop = async (slot: Slot, vu: ExecutorVU): Promise<void> => {
+    // Only the VUs of one step share a stagger: a later step starts its own count.
+    let stagger = new StartStagger();
+    const loop = async (slot: Slot, vu: ExecutorVU, gate: Promise<void> | null): Promise<void> => {
       try {
+        if (gate !== null) await gate;
         while (slot.wanted && !stops.hard.aborted) {
           // A slot interrupted by the graceful curve and then wanted again needs a fresh signal.
           if (slot.interrupt.signal.aborted) slot.interrupt = new AbortController();
@@ -149,7 +153,7 @@ export class RampingVUsConfig extends ScenarioBase implements ExecutorConfig {
       env.addActiveVUs(1);
       slot.vu = vu;
       slot.interrupt = new AbortController();
-      const running = loop(slot, vu).catch(fail);
+      const running = loop(slot, vu, stagger.turn()).catch(fail);
       slot.loop = running;
       loops.add(running);
       void running.then(() => loops.delete(running));
@@ -157,6 +161,7 @@ export class RampingVUsConfig extends ScenarioBase implements ExecutorConfig {
 
     let looping = 0;
     const applyRaw = (planned: number): void => {
+      stagger = new StartStagger();
       while (looping < planned && failure === null) startSlot(slots[looping++] as Slot);
       while (looping > planned) (slots[--looping] as Slot).wanted = false;
     };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/options.js';
 import { baseShape, describeBase, durationField, intField, ScenarioBase } from './base-config.js';
 import { defineExecutor, isIntAtLeast } from './definition.js';
+import { StartStagger } from './start-stagger.js';
 import { joinLoops, startStopSignals } from './stop-signals.js';
 import type { ExecutionPlan, ExecutionSegment, ExecutorConfig, ExecutorEnv, ExecutorRuntime, ExecutorVU } from './types.js';
 import { acquireVUs, releaseVU } from './vu-acquire.js';
@@ -84,8 +85,11 @@ export class SharedIterationsConfig extends ScenarioBase implements ExecutorConf
     let done = 0;
     env.setProgress(0);
 
+    const stagger = new StartStagger();
     const loop = async (vu: ExecutorVU): Promise<void> => {
       try {
+        const gate = stagger.turn();
+        if (gate !== null) await gate;
         while (pulled < total && !stops.regular.aborted && env.now() < stops.regularEndsAt) {
           pulled++;
           index.next();
