@@ -68,6 +68,9 @@ export async function ensureStream(jsm: JetStreamManager, names: NatsNames, limi
   }
 }
 
+/** How long a delivered message may stay unacknowledged before the server delivers it again. */
+export const ACK_WAIT_MS = 10_000;
+
 /** What a durable consumer reads and how long it outlives its last reader. */
 export interface DurableConsumerSpec {
   readonly name: string;
@@ -94,7 +97,11 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
       filter_subject: spec.filterSubject,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
-      ack_wait: nanos(30_000),
+      // A message the server hands to a link that is just going down (an agent cut off as the
+      // control plane sends it a stop) is delivered, unacknowledged, and sent again only after
+      // ack_wait; JetStream's 30 s default made such a stop arrive half a minute late. Readers
+      // acknowledge as soon as the message is dispatched, so 10 s is ample.
+      ack_wait: nanos(ACK_WAIT_MS),
       inactive_threshold: nanos(spec.inactiveMs),
     });
   } catch (e) {

@@ -11,6 +11,7 @@ import type { AgentToControl, ControlToAgent } from '../../protocol/agent-messag
 import type { AgentId, RunId } from '../../protocol/ids.js';
 import { connectNatsAgent, connectNatsControl, type NatsAgentTransport, type NatsControlPlaneTransport } from './nats.js';
 import { agentOfToken, agentToken, natsNames, natsStreamName } from './nats-subjects.js';
+import { ACK_WAIT_MS } from './nats-stream.js';
 import { runEchoAgent } from './testdata/echo-agent.js';
 import { tcpReachable } from '../../../test/helpers/reachable.js';
 import { transportContract } from './transport.case.test.js';
@@ -205,6 +206,31 @@ if (SKIP !== false) {
       } finally {
         await link.close();
       }
+    });
+
+    it('hands a message that reached a reader gone before acknowledging it to the next reader within the ack wait', async () => {
+      // What happens when a stop is sent just as an agent's link goes down: the server may
+      // deliver it into the dying connection, and only the ack wait brings it back.
+      const prefix = fresh();
+      const cp = await control(prefix);
+      const a = await agent(prefix, A1);
+      cp.send(A1, stop('into a dying link'));
+      const names = natsNames(prefix);
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        const consumer = await nc.jetstream().consumers.get(names.stream, names.agentConsumer(A1));
+        const taken = await consumer.next({ expires: 5000 });
+        assert.ok(taken !== null, 'the first reader got the message');
+      } finally {
+        await nc.close(); // gone without acknowledging
+      }
+      const started = Date.now();
+      const got: ControlToAgent[] = [];
+      a.onMessage((m) => got.push(m));
+      await until('the message again', () => got.length === 1, ACK_WAIT_MS + 5000);
+      const waited = Date.now() - started;
+      assert.deepEqual(got, [stop('into a dying link')]);
+      assert.ok(waited <= ACK_WAIT_MS + 2000, `redelivered after ${waited} ms`);
     });
 
     it('rides out a cut shorter than lostAfterMs: no loss reported, no second register, nothing lost', async () => {
