@@ -74,6 +74,7 @@ export class Agent {
       memoryUsedBytes: Math.max(0, Math.round(r.memoryUsedBytes)),
       memoryLimitBytes: Math.max(1, Math.round(r.memoryLimitBytes)),
       runs: [...this.runs.keys()],
+      incarnation: this.incarnation,
     });
   }
 

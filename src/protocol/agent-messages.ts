@@ -121,6 +121,8 @@ export const agentToControlSchema = z.discriminatedUnion('type', [
     memoryLimitBytes: z.int().positive(),
     /** Runs the agent is working on. */
     runs: z.array(runIdSchema),
+    /** The process's incarnation, as in its register: a control plane that learns of the agent from heartbeats knows it too. */
+    incarnation: z.string().min(1).max(100).optional(),
   }),
   z.strictObject({ type: z.literal('initialized'), runId: runIdSchema, agentId: agentIdSchema, counts: agentCountsSchema }),
   z.strictObject({ type: z.literal('setupDone'), runId: runIdSchema, agentId: agentIdSchema, setupJSON: z.string().optional() }),

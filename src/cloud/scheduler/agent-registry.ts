@@ -29,7 +29,7 @@ interface MutableAgent {
   disconnectWhy: string | null;
   disconnectSilent: boolean;
   reserved: Map<RunId, number>;
-  /** The incarnation of its last register; undefined when it did not say or was taken from the store. */
+  /** The incarnation of its last register, or of its heartbeats; undefined when it never said. */
   incarnation: string | undefined;
 }
 
@@ -64,6 +64,10 @@ export class AgentRegistry {
    * restarted, the generator did not) is taken back from the store's record of it.
    */
   async heartbeat(m: Extract<AgentToControl, { type: 'heartbeat' }>): Promise<void> {
+    // A control plane restarted after the agent registered learns its incarnation here, so a
+    // later register of the same process (asked for after a cut) is not taken for a restart.
+    const existing = this.#agents.get(m.agentId);
+    if (existing !== undefined && existing.incarnation === undefined) existing.incarnation = m.incarnation;
     const at = new Date(this.now()).toISOString();
     const known = await this.store.recordHeartbeat(m.agentId, {
       at, cpuPercent: m.cpuPercent, memoryUsedBytes: m.memoryUsedBytes, memoryLimitBytes: m.memoryLimitBytes,
@@ -73,7 +77,7 @@ export class AgentRegistry {
       if (rec !== undefined && !this.#agents.has(m.agentId)) {
         this.#agents.set(m.agentId, {
           id: m.agentId, zone: rec.zone, capacity: rec.capacity, lastHeardMs: this.now(), disconnectedAtMs: null, disconnectWhy: null, disconnectSilent: false, reserved: new Map(),
-          incarnation: undefined,
+          incarnation: m.incarnation,
         });
       }
     }
