@@ -26,6 +26,8 @@ export interface HeadInput {
 /** The serialized head and the header view Response.request.headers shows. */
 export interface BuiltHead {
   readonly head: string;
+  /** `head` as UTF-8 bytes, made once per head: a socket write of bytes needs no encoding step. */
+  readonly bytes: Buffer;
   readonly headers: Record<string, string[]>;
 }
 
@@ -110,7 +112,8 @@ export function buildHead(h: HeadInput): BuiltHead | RequestError {
     addInfo(info, 'Referer', h.referer);
   }
   if (h.close) head += 'Connection: close\r\n';
-  return { head: `${head}\r\n`, headers: info };
+  head += '\r\n';
+  return { head, bytes: Buffer.from(head, 'utf8'), headers: info };
 }
 
 function sameHeaders(a: ReadonlyArray<readonly [string, string]>, b: ReadonlyArray<readonly [string, string]>): boolean {

@@ -295,6 +295,7 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
       connectHost,
       port: connectPort,
       head: built.head,
+      headBytes: built.bytes,
       body: hop.body,
       keepBody: f.responseType !== 'none',
       timeoutMs: params.timeoutMs,

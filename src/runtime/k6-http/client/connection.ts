@@ -227,18 +227,19 @@ export class Connection {
     ex.writeMark = this.bytesWritten;
     const body = ex.req.body;
     const s = this.socket;
-    if (!this.isTls) this.writeCount += Buffer.byteLength(ex.req.head, 'utf8') + (body === null ? 0 : body.length);
+    const head = ex.req.headBytes;
+    if (!this.isTls) this.writeCount += head.length + (body === null ? 0 : body.length);
     if (body === null || body.length === 0) {
       // A head alone nearly always goes out in the write call itself: stamp it then, without
       // the callback (a WriteWrap callback and a nextTick per request). Otherwise an empty
       // write after it calls back once the head is out.
-      s.write(ex.req.head, 'utf8');
+      s.write(head);
       if (s.writableLength === 0) ex.times.wrote = performance.now();
       else s.write(EMPTY, this.onWritten);
     } else {
       // One writev for head and body.
       s.cork();
-      s.write(ex.req.head, 'utf8');
+      s.write(head);
       s.write(body, this.onWritten);
       s.uncork();
     }

@@ -15,8 +15,10 @@ export interface ClientRequest {
   /** Name or IP to connect to (the `hosts` option may point a name elsewhere). */
   readonly connectHost: string;
   readonly port: number;
-  /** Request line, headers and the empty line; sent as UTF-8, as Go sends header bytes. */
+  /** Request line, headers and the empty line (HTTP/2 reads its headers from it). */
   readonly head: string;
+  /** `head` as UTF-8 bytes, as Go sends header bytes: what an HTTP/1.1 connection writes. */
+  readonly headBytes: Buffer;
   readonly body: Buffer | null;
   /** false discards the body as it arrives (responseType 'none'). */
   readonly keepBody: boolean;
