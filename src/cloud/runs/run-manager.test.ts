@@ -97,6 +97,13 @@ async function withHarness(
   }
 }
 
+/** Submits OK_OPTIONS and waits until the run is Running on the harness's first agent. */
+async function runningOnFirstAgent(h: Harness): Promise<{ agent: FakeAgent; id: RunId }> {
+  const { id } = await h.submit(OK_OPTIONS);
+  await h.until('the run to run', async () => (await h.store.getRun(h.orgId, id))?.status.name === 'Running');
+  return { agent: h.agents[0] as FakeAgent, id };
+}
+
 const NORMAL_PATH = ['Created:created', 'Validated:validated', 'Queued:queued', 'Initializing:placed', 'Running:started'];
 
 describe('run lifecycle', () => {
@@ -220,9 +227,7 @@ describe('run lifecycle', () => {
     agents: [{ id: 'agent-1', behaviours: [{ batches: 1000 }] }],
     settings: { runTimeoutMs: 60_000 },
   }, async (h) => {
-    const agent = h.agents[0] as FakeAgent;
-    const { id } = await h.submit(OK_OPTIONS);
-    await h.until('the run to run', async () => (await h.store.getRun(h.orgId, id))?.status.name === 'Running');
+    const { agent, id } = await runningOnFirstAgent(h);
     // Each control-plane replica that reported it lost asks it to register: repeats of one process.
     agent.register();
     agent.register();
@@ -238,9 +243,7 @@ describe('run lifecycle', () => {
     agents: [{ id: 'agent-1', behaviours: [{ batches: 1000 }] }],
     settings: { runTimeoutMs: 60_000 },
   }, async (h) => {
-    const agent = h.agents[0] as FakeAgent;
-    const { id } = await h.submit(OK_OPTIONS);
-    await h.until('the run to run', async () => (await h.store.getRun(h.orgId, id))?.status.name === 'Running');
+    const { agent, id } = await runningOnFirstAgent(h);
     agent.incarnation = undefined;
     agent.register();
     const run = await h.settle(id);

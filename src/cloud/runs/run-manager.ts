@@ -371,11 +371,7 @@ export class RunManager implements RunService {
         // those shares died with the old process. The same process registers again when a
         // control plane that reported it lost hears it again (each replica asks on its own),
         // which is no restart; an agent that gives no incarnation is taken as restarted.
-        if (this.agents.isSameProcess(m)) {
-          void this.agents.register(m).then(() => this.scheduler.wake(), (e) => this.#log('error', `register of ${m.agentId} failed: ${errorText(e)}`));
-          return;
-        }
-        for (const live of this.#live.values()) {
+        for (const live of this.agents.isSameProcess(m) ? [] : this.#live.values()) {
           const share = live.shares.get(m.agentId);
           if (share === undefined || share.state === 'done') continue;
           void this.#exclusive(live.id, () =>

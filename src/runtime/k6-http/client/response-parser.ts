@@ -68,16 +68,6 @@ const HEAD_CACHE_SIZE = 8;
 const heads: Array<ParsedHead | undefined> = new Array<ParsedHead | undefined>(HEAD_CACHE_SIZE);
 let headsNext = 0;
 
-/** The cached parse of `data[0, end)`, or null. */
-function cachedHead(data: Buffer, end: number): ParsedHead | null {
-  for (let k = 1; k <= HEAD_CACHE_SIZE; k++) {
-    const h = heads[(headsNext - k + HEAD_CACHE_SIZE) % HEAD_CACHE_SIZE];
-    if (h === undefined) return null;
-    if (h.bytes.length === end && h.bytes.compare(data, 0, end) === 0) return h;
-  }
-  return null;
-}
-
 /**
  * The cached parse of the head at the start of `data`, found without searching for its end:
  * a cached head's bytes followed by CRLFCRLF. Its bytes hold no CRLFCRLF of their own (they
@@ -343,13 +333,12 @@ export class ResponseParser {
         from = Math.max(0, this.pendingHead.length - 3);
         data = Buffer.concat([this.pendingHead, data]);
         this.pendingHead = null;
-      } else {
-        const known = cachedHeadAtStart(data);
-        if (known !== null) {
-          this.useHead(known);
-          this.headData = data;
-          return known.bytes.length + 4;
-        }
+      }
+      const known = cachedHeadAtStart(data);
+      if (known !== null) {
+        this.useHead(known);
+        this.headData = data;
+        return known.bytes.length + 4;
       }
       const end = data.indexOf(CRLFCRLF, from);
       if (end < 0) {
@@ -358,12 +347,6 @@ export class ResponseParser {
         return -1;
       }
       const offset = end + 4;
-      const last = cachedHead(data, end);
-      if (last !== null) {
-        this.useHead(last);
-        this.headData = data;
-        return offset;
-      }
       this.headers = [];
       this.parseHead(data.toString('latin1', 0, end));
       if (this.statusCode >= 100 && this.statusCode < 200 && this.statusCode !== 101) {
