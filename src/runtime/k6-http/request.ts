@@ -1,6 +1,6 @@
 import { HerdError } from '../../errors/index.js';
 import type { TagSet } from '../../metrics/tags.js';
-import { Exchange, toTimings, RequestError, type Timings } from './client/index.js';
+import { Exchange, toTimings, RequestError, type ExchangeListener, type Timings } from './client/index.js';
 import { canonicalHeaderName } from './canonical-header.js';
 import type { CookieJar } from './cookie-jar.js';
 import { compressBody, decodeContent } from './decompress.js';
@@ -17,6 +17,9 @@ import type { TagCacheEntry, VuHttp } from './vu-http.js';
 
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const MAX_TAG_CACHE = 256;
+
+/** The URL of a request whose URL did not parse: it never goes out. */
+const NO_URL: UrlParts = Object.freeze({ href: '', clean: '', tls: false, hostname: '', port: 0, hostHeader: '', path: '', basicAuth: null, poolKey: '' });
 
 const ZERO_TIMINGS: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
 
@@ -197,113 +200,203 @@ function failure(f: Flow, res: HttpResponse, err: RequestError): HttpResponse {
   return res;
 }
 
-function requestInfo(res: HttpResponse, hop: Hop, headers: Record<string, string[]>, cookies: Record<string, RequestCookie[]>): void {
-  res.shareRequest({ method: hop.method, url: hop.url.href, headers, body: hop.bodyText, cookies });
+/**
+ * The resolving functions of the promise being made: `new Promise(capture)` stores them here
+ * and the maker takes them at once, so no executor closure is made per request.
+ */
+let capturedResolve: ((res: HttpResponse) => void) | null = null;
+let capturedReject: ((e: unknown) => void) | null = null;
+
+function capture(resolve: (res: HttpResponse) => void, reject: (e: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
+
+function noop(): void {}
 
 /**
  * Sends one k6 request: builds each hop's head (cookies, auth, user agent), follows redirects
  * up to the limit (each hop is a request of its own in the metrics), stores cookies from
  * every hop, and turns the last hop into k6's Response.
  */
-export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown): Promise<HttpResponse> {
-  const vu = h.vu;
-  const opts = vu.test.options;
-  if (h.test.options !== opts || h.test.exported !== vu.test.exportedOptions) h.refresh();
-  const params = parseParams(paramsArg);
-  const method = typeof methodArg === 'string' && KNOWN_METHODS.has(methodArg) ? methodArg : String(methodArg).toUpperCase();
-  let fixedName: string | null = null;
-  for (let i = 0; i < params.tags.length; i++) {
-    const pair = params.tags[i] as readonly [string, string];
-    if (pair[0] === 'name') fixedName = pair[1];
+export function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown): Promise<HttpResponse> {
+  let run: RequestRun;
+  try {
+    run = new RequestRun(h, methodArg, urlArg, bodyArg, paramsArg);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  let urlText: string;
-  if (urlArg instanceof HttpUrl) {
-    urlText = urlArg.url;
-    fixedName ??= urlArg.name;
-  } else {
-    urlText = String(urlArg);
-  }
-  const f: Flow = {
-    h,
-    params,
-    jar: params.jar === undefined ? h.jar : params.jar,
-    callback: params.responseCallback === undefined ? h.responseCallback : params.responseCallback,
-    responseType: params.responseType ?? (opts.discardResponseBodies ? 'none' : 'text'),
-    fixedName,
-  };
-  const res = new HttpResponse();
-  const first = parseUrl(urlText);
-  if (first instanceof RequestError) {
-    res.url = urlText;
-    return failure(f, res, first);
-  }
-  const enc = encodeBody(bodyArg);
-  let body = enc.bytes;
-  let headers = params.headers;
-  if (params.compression !== null && body !== null) {
-    try {
-      body = compressBody(body, params.compression);
-    } catch (e) {
-      throw new HerdError('script_exception', (e as Error).message);
+  return run.begin();
+}
+
+/**
+ * One request from the script's call to its Response: the flow (what every hop shares), the
+ * hop on the wire, and the promise the script awaits. The exchange calls back when a hop is
+ * over (ExchangeListener), so a request costs one promise and no async frame; the same
+ * object carries the redirect hops.
+ */
+class RequestRun implements Flow, Hop, ExchangeListener {
+  readonly h: VuHttp;
+  readonly params: RequestParams;
+  readonly jar: CookieJar | null;
+  readonly callback: ExpectedStatuses | null;
+  readonly responseType: ResponseType;
+  readonly fixedName: string | null;
+  method: string;
+  url: UrlParts;
+  body: Buffer | null = null;
+  bodyText = '';
+  contentType: string | null = null;
+  headers: ReadonlyArray<readonly [string, string]>;
+  referer = '';
+
+  private readonly res = new HttpResponse();
+  /** Set when the URL given does not parse: the request fails without a hop. */
+  private readonly badUrl: RequestError | null = null;
+  private readonly maxRedirects: number;
+  private redirects = 0;
+  private resolve: (res: HttpResponse) => void = noop;
+  private reject: (e: unknown) => void = noop;
+
+  /** Checks the arguments; throws what the script must see thrown (bad params, body, compression). */
+  constructor(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown) {
+    const vu = h.vu;
+    const opts = vu.test.options;
+    if (h.test.options !== opts || h.test.exported !== vu.test.exportedOptions) h.refresh();
+    const params = parseParams(paramsArg);
+    this.h = h;
+    this.params = params;
+    this.method = typeof methodArg === 'string' && KNOWN_METHODS.has(methodArg) ? methodArg : String(methodArg).toUpperCase();
+    let fixedName: string | null = null;
+    for (let i = 0; i < params.tags.length; i++) {
+      const pair = params.tags[i] as readonly [string, string];
+      if (pair[0] === 'name') fixedName = pair[1];
     }
-    headers = [...headers.filter(([n]) => n !== 'Content-Encoding'), ['Content-Encoding', params.compression]];
+    let urlText: string;
+    if (urlArg instanceof HttpUrl) {
+      urlText = urlArg.url;
+      fixedName ??= urlArg.name;
+    } else {
+      urlText = String(urlArg);
+    }
+    this.fixedName = fixedName;
+    this.jar = params.jar === undefined ? h.jar : params.jar;
+    this.callback = params.responseCallback === undefined ? h.responseCallback : params.responseCallback;
+    this.responseType = params.responseType ?? (opts.discardResponseBodies ? 'none' : 'text');
+    this.maxRedirects = params.redirects ?? opts.maxRedirects;
+    this.headers = params.headers;
+    const first = parseUrl(urlText);
+    if (first instanceof RequestError) {
+      this.res.url = urlText;
+      this.badUrl = first;
+      this.url = NO_URL;
+      return;
+    }
+    this.url = first;
+    const enc = encodeBody(bodyArg);
+    let body = enc.bytes;
+    if (params.compression !== null && body !== null) {
+      try {
+        body = compressBody(body, params.compression);
+      } catch (e) {
+        throw new HerdError('script_exception', (e as Error).message);
+      }
+      this.headers = [...this.headers.filter(([n]) => n !== 'Content-Encoding'), ['Content-Encoding', params.compression]];
+    }
+    this.body = body;
+    this.bodyText = typeof bodyArg === 'string' ? bodyArg : enc.bytes === null ? '' : enc.bytes.toString('utf8');
+    this.contentType = enc.contentType;
   }
-  const hop: Hop = {
-    method,
-    url: first,
-    body,
-    bodyText: typeof bodyArg === 'string' ? bodyArg : enc.bytes === null ? '' : enc.bytes.toString('utf8'),
-    contentType: enc.contentType,
-    headers,
-    referer: '',
-  };
-  const maxRedirects = params.redirects ?? opts.maxRedirects;
-  let redirects = 0;
-  for (;;) {
-    const u = hop.url;
+
+  /** Sends the first hop; the promise settles with the Response or what the script must see thrown. */
+  begin(): Promise<HttpResponse> {
+    const p = new Promise<HttpResponse>(capture);
+    this.resolve = capturedResolve as (res: HttpResponse) => void;
+    this.reject = capturedReject as (e: unknown) => void;
+    capturedResolve = null;
+    capturedReject = null;
+    try {
+      if (this.badUrl !== null) this.resolve(failure(this, this.res, this.badUrl));
+      else this.sendHop();
+    } catch (e) {
+      this.reject(e);
+    }
+    return p;
+  }
+
+  /** The exchange of the current hop is over (called by it, synchronously). */
+  exchangeDone(ex: Exchange): void {
+    try {
+      this.hopDone(ex);
+    } catch (e) {
+      this.reject(e);
+    }
+  }
+
+  /** Builds the current hop's head and puts it on the wire, or ends the request if it cannot go. */
+  private sendHop(): void {
+    const h = this.h;
+    const vu = h.vu;
+    const opts = vu.test.options;
+    const params = this.params;
+    const res = this.res;
+    const u = this.url;
     res.url = u.href;
-    const noCookies = (f.jar === null || f.jar.empty) && params.cookies.length === 0;
+    const noCookies = (this.jar === null || this.jar.empty) && params.cookies.length === 0;
     const reqCookies: Record<string, RequestCookie[]> = noCookies ? NO_COOKIES : {};
-    const cookie = noCookies ? '' : cookieHeader(f.jar, u, params.cookies, reqCookies);
+    const cookie = noCookies ? '' : cookieHeader(this.jar, u, params.cookies, reqCookies);
     const built = h.heads.build({
-      method: hop.method,
+      method: this.method,
       url: u,
-      headers: hop.headers,
+      headers: this.headers,
       userAgent: opts.userAgent,
       cookie,
-      contentType: hop.contentType,
-      bodyLength: hop.body === null ? -1 : hop.body.length,
+      contentType: this.contentType,
+      bodyLength: this.body === null ? -1 : this.body.length,
       basicAuth: u.basicAuth,
-      referer: hop.referer,
+      referer: this.referer,
       close: opts.noConnectionReuse,
     });
-    if (built instanceof RequestError) return failure(f, res, built);
-    requestInfo(res, hop, built.headers, reqCookies);
+    if (built instanceof RequestError) {
+      this.resolve(failure(this, res, built));
+      return;
+    }
+    res.shareRequest({ method: this.method, url: u.href, headers: built.headers, body: this.bodyText, cookies: reqCookies });
     const addr = h.test.rules.resolve(u.hostname, u.port);
     if (addr instanceof RequestError) {
-      const expected = f.callback === null ? null : f.callback.matches(0);
-      emitHopSamples(vu, hopTags(f, hop, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0);
-      return failure(f, res, addr);
+      const expected = this.callback === null ? null : this.callback.matches(0);
+      emitHopSamples(vu, hopTags(this, this, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0);
+      this.resolve(failure(this, res, addr));
+      return;
     }
     const connectHost = addr === null ? u.hostname : addr.host;
     const connectPort = addr === null ? u.port : addr.port;
-    const ex = await h.track(new Exchange({
-      method: hop.method,
+    h.track(new Exchange({
+      method: this.method,
       tls: u.tls,
       hostname: u.hostname,
       connectHost,
       port: connectPort,
       head: built.head,
       headBytes: built.bytes,
-      body: hop.body,
-      keepBody: f.responseType !== 'none',
+      body: this.body,
+      keepBody: this.responseType !== 'none',
       timeoutMs: params.timeoutMs,
       reuse: !opts.noConnectionReuse,
       rejectUnauthorized: !opts.insecureSkipTLSVerify,
       poolKey: addr === null ? u.poolKey : poolKeyOf(u.tls, connectHost, connectPort, u.hostname),
-    }, h.pool, h));
-    if (ex.aborted !== undefined) throw ex.aborted;
+    }, h.pool, h), this);
+  }
+
+  /** Records a finished hop; follows a redirect or settles the request. */
+  private hopDone(ex: Exchange): void {
+    if (ex.aborted !== undefined) {
+      this.reject(ex.aborted);
+      return;
+    }
+    const vu = this.h.vu;
+    const res = this.res;
+    const u = this.url;
     const timings = toTimings(ex.times);
     res.timings = timings;
     res.remote_ip = ex.remoteIp;
@@ -312,29 +405,33 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
     res.tls_cipher_suite = ex.tlsCipher;
     if (ex.error !== null) {
       const err = ex.error;
-      const expected = f.callback === null ? null : f.callback.matches(0);
-      emitHopSamples(vu, hopTags(f, hop, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
-      return failure(f, res, err);
+      const expected = this.callback === null ? null : this.callback.matches(0);
+      emitHopSamples(vu, hopTags(this, this, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+      this.resolve(failure(this, res, err));
+      return;
     }
     const status = ex.status;
     const proto = ex.httpMajor === 2 ? 'HTTP/2.0' : ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    const expected = f.callback === null ? null : f.callback.matches(status);
-    const statusCode = statusErrorCode(status);
-    emitHopSamples(vu, successTags(f, hop, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+    const expected = this.callback === null ? null : this.callback.matches(status);
+    emitHopSamples(vu, successTags(this, this, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
     const setCookies = setCookiesOf(ex.headers);
-    if (setCookies !== null && f.jar !== null) f.jar.storeSetCookies(u, setCookies);
+    if (setCookies !== null && this.jar !== null) this.jar.storeSetCookies(u, setCookies);
 
     const location = status >= 300 && status < 400 && status !== 304 && status !== 305 && status !== 306 ? locationOf(ex.headers) : null;
     if (location !== null) {
-      if (redirects < maxRedirects) {
+      if (this.redirects < this.maxRedirects) {
         const next = resolveLocation(location, u);
-        if (next instanceof RequestError) return failure(f, res, next);
-        redirects++;
-        advanceHop(hop, status, next);
-        continue;
+        if (next instanceof RequestError) {
+          this.resolve(failure(this, res, next));
+          return;
+        }
+        this.redirects++;
+        advanceHop(this, status, next);
+        this.sendHop();
+        return;
       }
-      if (maxRedirects > 0) {
-        vu.test.logger.log('warn', `Stopped after ${maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`, { url: u.clean });
+      if (this.maxRedirects > 0) {
+        vu.test.logger.log('warn', `Stopped after ${this.maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects to silence this`, { url: u.clean });
       }
     }
 
@@ -343,7 +440,7 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
     res.proto = proto;
     res.headers = responseHeaders(ex.headers);
     res.cookies = responseCookies(setCookies);
-    res.error_code = statusCode;
+    res.error_code = statusErrorCode(status);
     if (ex.body !== null) {
       const decoded = decodeContent(ex.body, ex.contentEncoding);
       if (decoded instanceof RequestError) {
@@ -352,10 +449,10 @@ export async function performRequest(h: VuHttp, methodArg: unknown, urlArg: unkn
         res.body = null;
       } else {
         // The script's realm owns the ArrayBuffer so that `body instanceof ArrayBuffer` holds there.
-        res.body = f.responseType === 'binary' ? vu.test.scriptArrayBuffer(decoded) : decoded.toString('utf8');
+        res.body = this.responseType === 'binary' ? vu.test.scriptArrayBuffer(decoded) : decoded.toString('utf8');
       }
     }
-    return res;
+    this.resolve(res);
   }
 }
 

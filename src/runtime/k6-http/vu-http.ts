@@ -1,5 +1,5 @@
 import type { TestContext, VuState } from '../vu-state.js';
-import { ConnectionPool, DeadlineWatch, DnsCache, type Exchange, type ExchangeObserver } from './client/index.js';
+import { ConnectionPool, DeadlineWatch, DnsCache, type Exchange, type ExchangeListener, type ExchangeObserver } from './client/index.js';
 import { CookieJar } from './cookie-jar.js';
 import { DEFAULT_EXPECTED, type ExpectedStatuses } from './expected-statuses.js';
 import { HostRules } from './host-rules.js';
@@ -113,14 +113,16 @@ export class VuHttp implements ExchangeObserver {
   }
 
   /**
-   * Runs `ex` (made with this object as its observer), cancelling it if the VU's signal aborts meanwhile. One abort listener per VU
-   * (re-registered only when the engine swaps the signal) instead of one per request.
+   * Starts `ex` (made with this object as its observer); `listener` hears when it is over,
+   * also when the VU's signal cancels it meanwhile. One abort listener per VU (re-registered
+   * only when the engine swaps the signal) instead of one per request.
    */
-  track(ex: Exchange): Promise<Exchange> {
+  track(ex: Exchange, listener: ExchangeListener): void {
     const signal = this.vu.signal;
     if (signal.aborted) {
       ex.abort(signal.reason);
-      return Promise.resolve(ex);
+      listener.exchangeDone(ex);
+      return;
     }
     if (this.watched !== signal) {
       this.watched?.removeEventListener('abort', this);
@@ -128,7 +130,7 @@ export class VuHttp implements ExchangeObserver {
       signal.addEventListener('abort', this);
     }
     this.inflight.push(ex);
-    return ex.run();
+    ex.start(listener);
   }
 
   /** An exchange went out (it is in `inflight` already): its timeout starts. */

@@ -293,6 +293,8 @@ export class Connection {
     } else {
       this.destroy();
     }
+    // Last: the exchange's listener may start the next request on this connection.
+    ex.finish();
   }
 
   private fail(err: RequestError): void {

@@ -53,6 +53,15 @@ export interface ExchangeObserver {
   exchangeSettled(ex: Exchange): void;
 }
 
+/**
+ * Told when an exchange is over, synchronously, by whatever ended it (the connection that read
+ * the last byte, a timeout, an abort). A request's next step runs then, without the promise
+ * and the microtask turn an awaited exchange costs. By then the connection is back in the pool.
+ */
+export interface ExchangeListener {
+  exchangeDone(ex: Exchange): void;
+}
+
 function onTimeout(ex: Exchange): void {
   ex.timeOut();
 }
@@ -97,8 +106,10 @@ export class Exchange {
   private reused = false;
   private retried = false;
   private settled = false;
+  /** A complete response was taken; `finish` settles. */
+  private responded = false;
   private timer: NodeJS.Timeout | null = null;
-  private resolve: ((ex: Exchange) => void) | null = null;
+  private listener: ExchangeListener | null = null;
 
   constructor(
     /** The request. */
@@ -109,16 +120,20 @@ export class Exchange {
 
   /** Starts the exchange; the promise always resolves (failures are in `error`). */
   run(): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => {
+      this.start({ exchangeDone: resolve });
+    });
+  }
+
+  /** Starts the exchange; `listener` hears once when it is over (failures are in `error`). */
+  start(listener: ExchangeListener): void {
     const start = performance.now();
     this.times.start = start;
     this.deadline = start + this.req.timeoutMs;
-    const p = new Promise<Exchange>((resolve) => {
-      this.resolve = resolve;
-    });
+    this.listener = listener;
     if (this.observer === null) this.timer = setTimeout(onTimeout, this.req.timeoutMs, this);
     else this.observer.exchangeStarted(this);
     this.acquire();
-    return p;
   }
 
   /** Cancels the exchange now; `aborted` keeps `reason` for the caller to rethrow. */
@@ -140,7 +155,11 @@ export class Exchange {
     this.remotePort = conn.remotePort;
   }
 
-  /** Called by the connection when the response is complete; `end` is when its last byte came (0: now). */
+  /**
+   * Called by the connection when the response is complete; `end` is when its last byte came
+   * (0: now). It takes what it needs from the parser; the connection then frees the parser
+   * and itself and calls `finish`, so the listener may reuse the connection at once.
+   */
   completed(p: ResponseParser, bytesRead: number, bytesWritten: number, end = 0): void {
     if (this.settled) return;
     this.times.end = end > 0 ? end : performance.now();
@@ -152,7 +171,12 @@ export class Exchange {
     this.body = this.req.keepBody && p.body.length > 0 ? (p.body.length === 1 ? (p.body[0] as Buffer) : Buffer.concat(p.body, p.bodyLength)) : null;
     if (this.req.keepBody && this.body === null) this.body = EMPTY;
     this.count(bytesRead, bytesWritten);
-    this.settle();
+    this.responded = true;
+  }
+
+  /** Ends an exchange whose response `completed` took. */
+  finish(): void {
+    if (this.responded && !this.settled) this.settle();
   }
 
   /** Called by an HTTP/2 stream when its response is complete; `body` holds the kept chunks. */
@@ -216,9 +240,9 @@ export class Exchange {
     }
     this.conn = null;
     if (this.observer !== null) this.observer.exchangeSettled(this);
-    const r = this.resolve;
-    this.resolve = null;
-    if (r !== null) r(this);
+    const l = this.listener;
+    this.listener = null;
+    if (l !== null) l.exchangeDone(this);
   }
 
   private acquire(): void {

@@ -1,5 +1,5 @@
 /** herd's HTTP/1.1 client on raw net/tls sockets (HTTP/2 via node:http2 when TLS ALPN picks h2), measuring k6's request phases. */
-export { send, Exchange, type ClientRequest, type ExchangeObserver } from './exchange.js';
+export { send, Exchange, type ClientRequest, type ExchangeListener, type ExchangeObserver } from './exchange.js';
 export { DeadlineWatch } from './deadline-watch.js';
 export { ConnectionPool, DEFAULT_TLS, type TlsPolicy } from './pool.js';
 export { DnsCache, type ResolvedAddress } from './dns-cache.js';
