@@ -40,8 +40,23 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const p = getProto(v);
     return p === null || getProto(p) === null;
   };
+  const defineProperty = Object.defineProperty;
+  // Module views (see toESM) that keep the functions read through them as their own properties.
+  const moduleViews = new WeakSet();
   const handler = {
-    get(t, k) { return expose(reflectGet(t, k)); },
+    get(t, k, receiver) {
+      const v = expose(reflectGet(t, k));
+      // A built-in module's function read through the script's view of the module (\`http.get\`)
+      // becomes the view's own property: later reads are plain loads, not a trap and a lookup.
+      // Only a data property of the module is kept, whose value cannot change behind the view.
+      if (typeof v === 'function' && moduleViews.has(receiver)) {
+        const d = reflectGetOwnPropertyDescriptor(t, k);
+        if (d !== undefined && 'value' in d && expose(d.value) === v) {
+          defineProperty(receiver, k, { value: v, writable: true, enumerable: true, configurable: true });
+        }
+      }
+      return v;
+    },
     getOwnPropertyDescriptor(t, k) {
       const d = reflectGetOwnPropertyDescriptor(t, k);
       if (d === undefined) return undefined;
@@ -241,11 +256,14 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const esmViews = new WeakMap();
   function toESM(mod, isNodeMode) {
     if (builtinViews.has(mod)) {
-      // The default import is the module object itself (as esbuild does for CommonJS), and every
-      // named export is reached through the prototype: one small object per module per VU.
+      // Every named export is reached through the prototype: one small object per module per VU.
       let view = esmViews.get(mod);
       if (view === undefined) {
-        view = Object.create(mod, { default: { value: mod, enumerable: true } });
+        // The default import is the view too, so \`http.get\` and \`import { get }\` both keep
+        // what they read on it (see handler.get).
+        view = Object.create(mod);
+        defineProperty(view, 'default', { value: view, enumerable: true });
+        moduleViews.add(view);
         esmViews.set(mod, view);
       }
       return view;
