@@ -62,13 +62,29 @@ function locationOf(headers: readonly string[]): string | null {
   return null;
 }
 
+/** The Set-Cookie values; the first letter is checked before lower-casing (Connection has ten letters too). */
 function setCookiesOf(headers: readonly string[]): string[] | null {
   let out: string[] | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i] as string;
-    if (n.length === 10 && n.toLowerCase() === 'set-cookie') (out ??= []).push(headers[i + 1] as string);
+    if (n.length === 10 && (n.charCodeAt(0) | 0x20) === 0x73 && n.toLowerCase() === 'set-cookie') (out ??= []).push(headers[i + 1] as string);
   }
   return out;
+}
+
+/** The last status line text made, kept: a load test gets the same status again and again. */
+let lastStatus = 0;
+let lastReason = '';
+let lastStatusText = '0';
+
+/** k6's `status_text`: "200 OK", or the bare code when the reason phrase is empty. */
+function statusText(status: number, reason: string): string {
+  if (status !== lastStatus || reason !== lastReason) {
+    lastStatus = status;
+    lastReason = reason;
+    lastStatusText = reason === '' ? String(status) : `${status} ${reason}`;
+  }
+  return lastStatusText;
 }
 
 /** The Cookie header for a hop: jar cookies (minus those a `replace` cookie overrides), then params.cookies. */
@@ -436,7 +452,7 @@ class RequestRun implements Flow, Hop, ExchangeListener {
     }
 
     res.status = status;
-    res.status_text = ex.reason === '' ? String(status) : `${status} ${ex.reason}`;
+    res.status_text = statusText(status, ex.reason);
     res.proto = proto;
     res.headers = responseHeaders(ex.headers);
     res.cookies = responseCookies(setCookies);

@@ -182,3 +182,32 @@ test('a head that starts like a cached one but goes on is parsed, not taken from
   assert.deepEqual(longer.headers, ['X-Seen', 'cached-prefix-test', 'Content-Length', '2', 'X-More', '1']);
   assert.equal(bodyOf(longer), 'ok');
 });
+
+test('a cached head is matched byte for byte at any alignment, in a buffer read up to a given length', () => {
+  // The value ends the head, so its last bytes are the ones after the last whole word.
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Align: abcdefghijklm\r\n\r\n';
+  const parse = (text: string, offset: number): ResponseParser => {
+    // As a socket reading into a shared buffer: the length says where the read ends, garbage follows.
+    const buf = Buffer.from(new ArrayBuffer(512), offset, 256);
+    const n = buf.write(text, 'latin1');
+    buf.fill(0x58, n);
+    const p = new ResponseParser(true);
+    p.begin(false, true);
+    assert.equal(p.execute(buf, n), true);
+    assert.equal(p.keepAlive, true, 'nothing after the given length was read');
+    return p;
+  };
+  for (const offset of [0, 1, 2, 3, 4]) {
+    const first = parse(head + 'ok', offset);
+    const again = parse(head + 'ok', offset);
+    assert.equal(again.headers, first.headers, `offset ${offset}: the same head reuses the cached parse`);
+    assert.equal(bodyOf(again), 'ok');
+    // Every byte of the value counts, in the whole words and in the bytes after them.
+    const from = head.indexOf('abcdefghijklm');
+    for (let i = from; i < from + 13; i++) {
+      const value = 'abcdefghijklm'.slice(0, i - from) + 'Z' + 'abcdefghijklm'.slice(i - from + 1);
+      const other = parse(head.replace('abcdefghijklm', value) + 'ok', offset);
+      assert.deepEqual(other.headers, ['Content-Length', '2', 'X-Align', value], `offset ${offset}, byte ${i}`);
+    }
+  }
+});

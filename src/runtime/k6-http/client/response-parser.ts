@@ -53,6 +53,8 @@ function hexValue(c: number): number {
 /** What parsing one head set, kept to reuse when the next head has the same bytes. */
 interface ParsedHead {
   readonly bytes: Buffer;
+  /** The first `bytes.length >> 2` groups of four bytes of `bytes`, as 32-bit words (see sameHead). */
+  readonly words: Int32Array;
   readonly statusCode: number;
   readonly reason: string;
   readonly httpMinor: number;
@@ -73,15 +75,48 @@ let headsNext = 0;
  * a cached head's bytes followed by CRLFCRLF. Its bytes hold no CRLFCRLF of their own (they
  * were cut at the first one), so that is where this head ends too.
  */
-function cachedHeadAtStart(data: Buffer): ParsedHead | null {
-  const n = data.length;
+function cachedHeadAtStart(data: Buffer, n: number): ParsedHead | null {
   for (let k = 1; k <= HEAD_CACHE_SIZE; k++) {
     const h = heads[(headsNext - k + HEAD_CACHE_SIZE) % HEAD_CACHE_SIZE];
     if (h === undefined) return null;
     const end = h.bytes.length;
-    if (n >= end + 4 && data[end] === 13 && data[end + 1] === 10 && data[end + 2] === 13 && data[end + 3] === 10 && h.bytes.compare(data, 0, end) === 0) return h;
+    if (n >= end + 4 && data[end] === 13 && data[end + 1] === 10 && data[end + 2] === 13 && data[end + 3] === 10 && sameHead(h, data)) return h;
   }
   return null;
+}
+
+/** A 32-bit view of the last ArrayBuffer compared against, kept: the socket reads into one buffer. */
+let viewedBuffer: ArrayBufferLike | null = null;
+let viewedWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+/**
+ * Whether `data` starts with the bytes of `h`. Four bytes at a time when `data` is aligned
+ * (it is, for the shared read buffer): a JavaScript loop over a few dozen words beats the
+ * call into Buffer#compare, whose argument checks cost more than comparing a head.
+ */
+function sameHead(h: ParsedHead, data: Buffer): boolean {
+  const end = h.bytes.length;
+  const offset = data.byteOffset;
+  if ((offset & 3) !== 0) return h.bytes.compare(data, 0, end) === 0;
+  if (data.buffer !== viewedBuffer) {
+    viewedBuffer = data.buffer;
+    viewedWords = new Int32Array(data.buffer, 0, data.buffer.byteLength >> 2);
+  }
+  const words = h.words;
+  const dw = viewedWords;
+  const base = offset >> 2;
+  for (let i = 0; i < words.length; i++) if (words[i] !== dw[base + i]) return false;
+  const bytes = h.bytes;
+  for (let i = words.length << 2; i < end; i++) if (bytes[i] !== data[i]) return false;
+  return true;
+}
+
+/** A copy of the first `end` bytes of `data`, in an ArrayBuffer of its own (so it is aligned), with its word view. */
+function headCopy(data: Buffer, end: number): { bytes: Buffer; words: Int32Array } {
+  const ab = new ArrayBuffer((end + 3) & ~3);
+  const bytes = Buffer.from(ab, 0, end);
+  data.copy(bytes, 0, 0, end);
+  return { bytes, words: new Int32Array(ab, 0, end >> 2) };
 }
 
 /** Copies `n` bytes; a loop beats Buffer#copy's checks and view for the few bytes of a small body. */
@@ -136,6 +171,7 @@ export class ResponseParser {
   private pendingHead: Buffer | null = null;
   /** Where parseHeadFrom found the head, for `execute` to go on with the body. */
   private headData: Buffer | null = null;
+  private headDataLength = 0;
   private remaining = 0;
   private chunkSize = 0;
   private sawSizeDigit = false;
@@ -186,17 +222,18 @@ export class ResponseParser {
    * Feeds the next bytes. Returns true once the response is complete. Bytes after the end of
    * the response (the server sent more than one answer) make the connection not reusable.
    */
-  execute(chunk: Buffer): boolean {
+  execute(chunk: Buffer, chunkLength = chunk.length): boolean {
     this.started = true;
     let data = chunk;
+    let len = chunkLength;
     let i = 0;
     if (this.state === S_HEAD) {
-      i = this.parseHeadFrom(chunk);
+      i = this.parseHeadFrom(chunk, chunkLength);
       if (i < 0) return false;
       data = this.headData as Buffer;
+      len = this.headDataLength;
       this.headData = null;
     }
-    const len = data.length;
     while (i < len) {
       switch (this.state) {
         case S_BODY_LENGTH: {
@@ -324,9 +361,22 @@ export class ResponseParser {
    * Finds and parses the head; returns where the body starts in `headData` (the chunk, or
    * the chunk joined to an earlier incomplete head), or -1 when more bytes are needed.
    */
-  private parseHeadFrom(chunk: Buffer): number {
-    let data = chunk;
+  private parseHeadFrom(chunk: Buffer, chunkLength: number): number {
+    if (this.pendingHead === null) {
+      // The common case: the whole head in this read, and the same as a recent one.
+      const known = cachedHeadAtStart(chunk, chunkLength);
+      if (known !== null) {
+        this.useHead(known);
+        this.headData = chunk;
+        this.headDataLength = chunkLength;
+        return known.bytes.length + 4;
+      }
+    }
+    let data = chunkLength === chunk.length ? chunk : chunk.subarray(0, chunkLength);
+    const whole = data;
     let from = 0;
+    // Whether `data` was looked up in the head cache already (just above).
+    let looked = this.pendingHead === null;
     // Informational (1xx) responses precede the real one; loop over them.
     for (;;) {
       if (this.pendingHead !== null) {
@@ -334,16 +384,20 @@ export class ResponseParser {
         data = Buffer.concat([this.pendingHead, data]);
         this.pendingHead = null;
       }
-      const known = cachedHeadAtStart(data);
-      if (known !== null) {
-        this.useHead(known);
-        this.headData = data;
-        return known.bytes.length + 4;
+      if (!looked) {
+        const known = cachedHeadAtStart(data, data.length);
+        if (known !== null) {
+          this.useHead(known);
+          this.headData = data;
+          this.headDataLength = data.length;
+          return known.bytes.length + 4;
+        }
       }
+      looked = false;
       const end = data.indexOf(CRLFCRLF, from);
       if (end < 0) {
         if (data.length > MAX_HEAD_BYTES) throw new HttpParseError('response head too large');
-        this.pendingHead = this.copyChunks && data === chunk ? Buffer.from(data) : data;
+        this.pendingHead = this.copyChunks && data === whole ? Buffer.from(data) : data;
         return -1;
       }
       const offset = end + 4;
@@ -362,7 +416,7 @@ export class ResponseParser {
       }
       rememberHead({
         // A copy: the socket's chunk must not stay pinned by the cache.
-        bytes: Buffer.from(data.subarray(0, end)),
+        ...headCopy(data, end),
         statusCode: this.statusCode,
         reason: this.reason,
         httpMinor: this.httpMinor,
@@ -374,6 +428,7 @@ export class ResponseParser {
       });
       this.chooseBodyMode();
       this.headData = data;
+      this.headDataLength = data.length;
       return offset;
     }
   }
