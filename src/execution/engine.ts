@@ -80,6 +80,7 @@ export class Engine implements ScenarioHost {
       open: (file, mode, baseDir) => this.open(file, mode, baseDir),
     });
     test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
+    test.ScriptPromise = compiled.Promise;
     this.console = scriptConsole(host.logger);
     // __ENV objects belong to the script's realm: a host object would reach scripts through the
     // sandbox's Proxy, which costs a trap on every `__ENV.NAME` read (four times a plain read).

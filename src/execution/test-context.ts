@@ -33,6 +33,7 @@ export class EngineTestContext implements TestContext {
   readonly startTime = (): number => this.started;
   /** Set by the engine once the script is compiled; a host-realm copy before that. */
   scriptArrayBuffer: (bytes: Uint8Array) => ArrayBuffer = (bytes) => new Uint8Array(bytes).buffer;
+  ScriptPromise: PromiseConstructor = Promise;
   abortTest(reason: string): never {
     throw new TestAbortError(reason);
   }

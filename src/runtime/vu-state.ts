@@ -52,6 +52,11 @@ export interface TestContext {
    * ArrayBuffer` holds in the script. Runtime modules hand binary data to scripts through it.
    */
   scriptArrayBuffer(bytes: Uint8Array): ArrayBuffer;
+  /**
+   * The script realm's Promise. A promise a runtime module makes with it is awaited by the
+   * script as its own (one made with Node's Promise has to be adopted first, see the prelude).
+   */
+  readonly ScriptPromise: PromiseConstructor;
   /** Per-test storage for runtime modules (SharedArray data, module roots). */
   readonly shared: Map<string, unknown>;
   /** Total VUs configured across scenarios (exec.instance.vusInitialized). */

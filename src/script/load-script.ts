@@ -56,6 +56,8 @@ export interface CompiledScript {
   seedRandom(seed: number): void;
   /** Copies bytes into a new ArrayBuffer of the sandbox realm (binary bodies, open(..., 'b')). */
   arrayBuffer(bytes: Uint8Array): ArrayBuffer;
+  /** The sandbox realm's Promise, read before any script code ran. */
+  readonly Promise: PromiseConstructor;
 }
 
 /**
@@ -211,11 +213,13 @@ export function compileScript(artifact: ScriptArtifact): CompiledScript {
   const factory = outer(rt);
   const newPlainObject = vm.runInContext('() => ({})', context) as () => object;
   const newArrayBuffer = vm.runInContext('(n) => new ArrayBuffer(n)', context) as (n: number) => ArrayBuffer;
+  const realmPromise = vm.runInContext('Promise', context) as PromiseConstructor;
   const freeGlobals = transformed.freeGlobals;
   let newScope: ((host: object) => object) | undefined;
 
   return {
     code: transformed.code,
+    Promise: realmPromise,
     async instantiate(host: InstanceHost): Promise<ModuleExports> {
       // Every VU's host globals have the same names, so the scope's shape is fixed at the first VU.
       newScope ??= rt.makeScope(

@@ -30,11 +30,11 @@ const OCSP = {
   OCSP_REASON_AA_COMPROMISE: 'aa_compromise',
 } as const;
 
-/** A request function of the VU whose k6/http state is `h`. */
+/** A request function of the VU whose k6/http state is `h`; its promises belong to the script's realm. */
 function requester(h: VuHttp) {
   return (method: unknown, url: unknown, body?: unknown, params?: unknown): Promise<HttpResponse> => {
     assertNotInit(h);
-    return performRequest(h, method, url, body, params);
+    return performRequest(h, method, url, body, params, h.vu.test.ScriptPromise);
   };
 }
 

@@ -233,16 +233,17 @@ function noop(): void {}
 /**
  * Sends one k6 request: builds each hop's head (cookies, auth, user agent), follows redirects
  * up to the limit (each hop is a request of its own in the metrics), stores cookies from
- * every hop, and turns the last hop into k6's Response.
+ * every hop, and turns the last hop into k6's Response. The promise is made with `P`: the
+ * script realm's Promise for a promise the script awaits, Node's for herd's own callers.
  */
-export function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown): Promise<HttpResponse> {
+export function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, bodyArg: unknown, paramsArg: unknown, P: PromiseConstructor = Promise): Promise<HttpResponse> {
   let run: RequestRun;
   try {
     run = new RequestRun(h, methodArg, urlArg, bodyArg, paramsArg);
   } catch (e) {
-    return Promise.reject(e);
+    return P.reject(e) as Promise<HttpResponse>;
   }
-  return run.begin();
+  return run.begin(P);
 }
 
 /**
@@ -325,8 +326,8 @@ class RequestRun implements Flow, Hop, ExchangeListener {
   }
 
   /** Sends the first hop; the promise settles with the Response or what the script must see thrown. */
-  begin(): Promise<HttpResponse> {
-    const p = new Promise<HttpResponse>(capture);
+  begin(P: PromiseConstructor): Promise<HttpResponse> {
+    const p = new P<HttpResponse>(capture);
     this.resolve = capturedResolve as (res: HttpResponse) => void;
     this.reject = capturedReject as (e: unknown) => void;
     capturedResolve = null;

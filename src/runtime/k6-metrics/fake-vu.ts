@@ -70,6 +70,7 @@ export function createFakeTest(options: Options = {}): FakeTest {
     },
     exportedOptions: {},
     scriptArrayBuffer: (bytes: Uint8Array) => new Uint8Array(bytes).buffer,
+    ScriptPromise: Promise,
     shared: new Map(),
     vusInitialized: () => 1,
     vusActive: () => 1,
