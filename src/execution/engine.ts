@@ -316,7 +316,7 @@ export class Engine implements ScenarioHost {
    * an iteration costs one promise instead of an async frame, a race promise and its closures
    * (all of which outlive a sleeping iteration and so end up in V8's old generation).
    */
-  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean> {
+  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number, startedAt?: number): Promise<boolean> {
     const state = vu.state;
     if (lateByMs !== undefined) this.recordStartDelay(scenario, lateByMs);
     const inTest = iterationInScenario >= 0 ? iterationInScenario : scenario.nextIterationInTest++;
@@ -331,7 +331,8 @@ export class Engine implements ScenarioHost {
     }
     const fn = vu.exports[scenario.config.exec] as (data: unknown) => unknown;
     const run = (vu.iterationRun ??= new IterationRun(this, vu));
-    return run.start(fn, scenario);
+    vu.iterationEndedAt = -1;
+    return run.start(fn, scenario, startedAt ?? performance.now());
   }
 
   /**
@@ -389,6 +390,7 @@ export class Engine implements ScenarioHost {
       this.lastYield = ended;
       return new Promise<boolean>((resolve) => setImmediate(resolve, true));
     }
+    vu.iterationEndedAt = ended;
     return true;
   }
 
@@ -464,10 +466,10 @@ export class IterationRun {
     private readonly vu: VU,
   ) {}
 
-  start(fn: (data: unknown) => unknown, scenario: ScenarioRun): Promise<boolean> {
+  /** `started`: performance.now() time the iteration starts. */
+  start(fn: (data: unknown) => unknown, scenario: ScenarioRun, started: number): Promise<boolean> {
     const vu = this.vu;
     const signal = vu.signal;
-    const started = performance.now();
     let ret: unknown;
     try {
       ret = fn(vu.setupData);

@@ -8,7 +8,8 @@ export interface ScenarioHost {
   acquireVU(): VU | null;
   releaseVU(vu: VU): void;
   initExtraVU(): Promise<VU | null>;
-  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean>;
+  /** `startedAt`: performance.now() time the iteration starts, when the caller read it. */
+  runIteration(vu: VU, scenario: ScenarioRun, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number, startedAt?: number): Promise<boolean>;
   addActiveVUs(delta: number): void;
   dropIterations(scenario: ScenarioRun, n: number): void;
   warnOnce(message: string): void;
@@ -57,7 +58,12 @@ export class ScenarioRun {
       acquireVU: () => host.acquireVU(),
       releaseVU: (vu: ExecutorVU) => host.releaseVU(vu as VU),
       initVU: () => host.initExtraVU(),
-      runIteration: (vu, hardStop, iterationInScenario, lateByMs) => host.runIteration(vu as VU, this, hardStop, iterationInScenario, lateByMs),
+      runIteration: (vu, hardStop, iterationInScenario, lateByMs, now) =>
+        host.runIteration(vu as VU, this, hardStop, iterationInScenario, lateByMs, now === undefined ? undefined : now + t0),
+      iterationEnd: (vu) => {
+        const ended = (vu as VU).iterationEndedAt;
+        return ended >= 0 ? ended - t0 : performance.now() - t0;
+      },
       addActiveVUs: (d) => host.addActiveVUs(d),
       dropIterations: (n) => host.dropIterations(this, n),
       testSignal: host.testSignal,

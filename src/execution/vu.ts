@@ -65,6 +65,11 @@ export class VU implements ExecutorVU {
   private current: ScenarioContext | undefined;
   /** The engine's iteration runner for this VU, made on its first iteration (see Engine). */
   iterationRun: IterationRun | null = null;
+  /**
+   * performance.now() when the engine recorded the VU's last iteration, -1 when it has no such
+   * time to hand on (see ExecutorEnv.iterationEnd).
+   */
+  iterationEndedAt = -1;
   /** The hard-stop signal of the iteration the VU runs now, null between iterations (see Engine). */
   runningUnder: AbortSignal | null = null;
   /** Aborts the VU's current iteration; replaced once used. */

@@ -222,6 +222,7 @@ function realClockEnv(t0: number, vus: number, iterationMs: number, starts: numb
       await sleep(iterationMs, hardStop);
       return !hardStop.aborted;
     },
+    iterationEnd: () => performance.now() - t0,
     addActiveVUs: () => {},
     dropIterations: () => {},
     testSignal: new AbortController().signal,

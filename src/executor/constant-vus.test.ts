@@ -69,6 +69,7 @@ describe('constant-vus', () => {
         iterations++;
         return !hardStop.aborted;
       },
+      iterationEnd: () => performance.now() - t0,
       addActiveVUs: () => {},
       dropIterations: () => {},
       testSignal: controller.signal,

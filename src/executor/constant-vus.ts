@@ -75,13 +75,15 @@ export class ConstantVUsConfig extends ScenarioBase implements ExecutorConfig {
       try {
         const gate = stagger.turn();
         if (gate !== null) await gate;
+        // One clock read per iteration, the engine's at its end: it checks the end of the
+        // duration, sets the progress and is the next iteration's start.
+        let now = env.now();
         for (;;) {
-          // One clock read per iteration: it checks the end and sets the progress.
-          const now = env.now();
           env.setProgress(Math.min(1, (now - start) / this.duration));
           if (stops.regular.aborted || now >= stops.regularEndsAt) break;
           index.next();
-          await env.runIteration(vu, stops.hard, index.unscaled - 1);
+          await env.runIteration(vu, stops.hard, index.unscaled - 1, undefined, now);
+          now = env.iterationEnd(vu);
         }
       } finally {
         releaseVU(env, vu);

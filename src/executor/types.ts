@@ -41,8 +41,19 @@ export interface ExecutorEnv {
    *
    * The engine must let the event loop turn (a macrotask) at least now and then inside
    * runIteration: executors loop `await runIteration(...)` and their stop timers are env.sleep()s.
+   *
+   * `now`, when given, is the env.now() the executor read just before the call: the iteration
+   * starts then, and the engine reads no clock of its own (a clock read costs about as much as
+   * a tenth of a small request's whole JavaScript).
    */
-  runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number): Promise<boolean>;
+  runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number, lateByMs?: number, now?: number): Promise<boolean>;
+  /**
+   * The env.now() at which `vu`'s last iteration ended, as the engine read it when it recorded
+   * the iteration; a fresh env.now() when it has none (the iteration was interrupted, or the
+   * engine let the event loop turn since). A loop that checks the time after each iteration
+   * reads it here instead of reading the clock again.
+   */
+  iterationEnd(vu: ExecutorVU): number;
   /** Marks `n` VUs active/inactive for the `vus` metric (delta). */
   addActiveVUs(delta: number): void;
   /** Records iterations that could not start (dropped_iterations). */

@@ -112,6 +112,10 @@ export class VirtualEnv implements ExecutorEnv {
     return record.completed;
   }
 
+  iterationEnd(): number {
+    return this.time;
+  }
+
   addActiveVUs(delta: number): void {
     this.active += delta;
     this.activeLog.push([this.time, this.active]);

@@ -18,6 +18,12 @@ import type { TagCacheEntry, VuHttp } from './vu-http.js';
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const MAX_TAG_CACHE = 256;
 
+/**
+ * Epoch ms of this thread's performance.now() zero: a hop's samples are stamped with the
+ * exchange's end mark on that clock, so emitting them reads no clock of its own.
+ */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** The URL of a request whose URL did not parse: it never goes out. */
 const NO_URL: UrlParts = Object.freeze({ href: '', clean: '', tls: false, hostname: '', port: 0, hostHeader: '', path: '', basicAuth: null, poolKey: '' });
 
@@ -382,7 +388,7 @@ class RequestRun implements Flow, Hop, ExchangeListener {
     const addr = h.test.rules.resolve(u.hostname, u.port);
     if (addr instanceof RequestError) {
       const expected = this.callback === null ? null : this.callback.matches(0);
-      emitHopSamples(vu, hopTags(this, this, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0);
+      emitHopSamples(vu, hopTags(this, this, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0, Date.now());
       this.resolve(failure(this, res, addr));
       return;
     }
@@ -423,14 +429,14 @@ class RequestRun implements Flow, Hop, ExchangeListener {
     if (ex.error !== null) {
       const err = ex.error;
       const expected = this.callback === null ? null : this.callback.matches(0);
-      emitHopSamples(vu, hopTags(this, this, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+      emitHopSamples(vu, hopTags(this, this, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
       this.resolve(failure(this, res, err));
       return;
     }
     const status = ex.status;
     const proto = ex.httpMajor === 2 ? 'HTTP/2.0' : ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     const expected = this.callback === null ? null : this.callback.matches(status);
-    emitHopSamples(vu, successTags(this, this, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived);
+    emitHopSamples(vu, successTags(this, this, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
     const setCookies = setCookiesOf(ex.headers);
     if (setCookies !== null && this.jar !== null) this.jar.storeSetCookies(u, setCookies);
 
