@@ -20,6 +20,8 @@ describe('constant-vus', () => {
     assert.equal(end, 1200);
     assert.equal(env.iterations.length, 8);
     assert.ok(env.iterations.every((i) => i.completed));
+    // Each iteration starts at the time the loop has (the previous one's end), not a later read.
+    assert.ok(env.iterations.every((i) => i.startedAt === i.start));
     assert.deepEqual(env.activeLog, [[0, 0], [0, 2], [1200, 1], [1200, 0]]);
     assert.deepEqual([env.progress.at(-1), env.pendingTimers], [1, 0]);
   });

@@ -12,6 +12,8 @@ export interface IterationRecord {
   readonly vu: number;
   readonly iterationInScenario: number;
   readonly start: number;
+  /** The `now` the executor passed (the time it read for the start), if any. */
+  readonly startedAt: number | undefined;
   end: number;
   completed: boolean;
 }
@@ -100,11 +102,11 @@ export class VirtualEnv implements ExecutorEnv {
     return vu;
   }
 
-  async runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number): Promise<boolean> {
+  async runIteration(vu: ExecutorVU, hardStop: AbortSignal, iterationInScenario: number, _lateByMs?: number, now?: number): Promise<boolean> {
     const n = this.perVU.get(vu.idInInstance) ?? 0;
     this.perVU.set(vu.idInInstance, n + 1);
     const duration = this.iterationTime(vu.idInInstance, n);
-    const record: IterationRecord = { vu: vu.idInInstance, iterationInScenario, start: this.time, end: -1, completed: false };
+    const record: IterationRecord = { vu: vu.idInInstance, iterationInScenario, start: this.time, startedAt: now, end: -1, completed: false };
     this.iterations.push(record);
     await this.sleep(duration, hardStop);
     record.end = this.time;

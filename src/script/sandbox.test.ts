@@ -70,6 +70,29 @@ export async function check() {
     assert.equal(r.status, 200);
   });
 
+  it("keeps a built-in module's function read through the script's import on it, and lets the script replace it", async () => {
+    const dir = await writeScripts({
+      'view.js': `import http from 'k6/http';
+import { get } from 'k6/http';
+const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+export function probe() {
+  const before = own(http, 'get');
+  const f = http.get;
+  const kept = own(http, 'get');
+  const same = http.get === f && get === f;
+  http.get = function mine() { return 'mine'; };
+  return { before, kept, same, replaced: http.get(), constant: http.TLS_1_3, ownConstant: own(http, 'TLS_1_3') };
+}
+`,
+    });
+    const s = await loadScript({ entry: join(dir, 'view.js'), cacheDir: await mkdtemp(join(tmpdir(), 'herd-cache-')), builtinModules: BUILTINS });
+    const host = fakeHost();
+    (host.require('k6/http') as Record<string, unknown>)['TLS_1_3'] = 'tls1.3';
+    // The transform makes probe async: it calls http.get.
+    const r = await ((await s.instantiate(host))['probe'] as () => Promise<Record<string, unknown>>)();
+    assert.deepEqual({ ...r }, { before: false, kept: true, same: true, replaced: 'mine', constant: 'tls1.3', ownConstant: false });
+  });
+
   it('has only JavaScript built-ins on its global object', async () => {
     const dir = await writeScripts({ 'globals.js': `export function globalNames() { return Object.getOwnPropertyNames(globalThis); }\n` });
     const s = await loadScript({ entry: join(dir, 'globals.js'), cacheDir: await mkdtemp(join(tmpdir(), 'herd-cache-')), builtinModules: BUILTINS });

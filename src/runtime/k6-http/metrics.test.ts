@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import vm from 'node:vm';
 import { startTarget, type RunningTarget } from '../../target/index.js';
 import { HerdError } from '../../errors/index.js';
 import { setup } from './test-helpers.js';
@@ -37,6 +38,35 @@ test('one request emits every http metric once with k6 system tags plus VU and p
   assert.equal(t.sink.of('http_req_failed')[0]?.value, 0);
   assert.ok(t.sink.sum('data_sent') > 0);
   assert.deepEqual(t.sink.of('data_sent')[0]?.tags, { group: '', scenario: 'default' });
+});
+
+test("a hop's samples are stamped with the time it ended, also a failed one's", async () => {
+  const { http, test: t } = setup();
+  const t0 = Date.now();
+  await http.get(`${target.url}/delay/0.05`);
+  await http.get('http://127.0.0.1:1/refused');
+  const t1 = Date.now();
+  const [ok, failed] = t.sink.of('http_reqs');
+  for (const hop of [ok, failed]) {
+    const time = hop?.time ?? NaN;
+    // Stamped on the monotonic clock's epoch: allow the wall clock a little drift since start.
+    assert.ok(time >= t0 - 20 && time <= t1 + 20, `sample time ${time} outside [${t0}, ${t1}]`);
+    const same = t.sink.samples.filter((s) => s.time === time && s.metric.startsWith('http_req'));
+    assert.ok(same.length >= 8, 'all of one hop\'s samples carry the same time');
+  }
+  assert.ok((ok?.time ?? 0) >= t0 + 45, 'the time is when the response came, not when the request went out');
+});
+
+test("the request functions' promises are made with the script realm's Promise", async () => {
+  const { http, test: t } = setup();
+  const realm = vm.runInNewContext('Promise') as PromiseConstructor;
+  (t as { ScriptPromise: PromiseConstructor }).ScriptPromise = realm;
+  const p = http.get(`${target.url}/get`);
+  assert.equal(Object.getPrototypeOf(p), realm.prototype);
+  assert.equal((await p).status, 200);
+  const rejected = http.get(`${target.url}/get`, 42 as unknown as object);
+  assert.equal(Object.getPrototypeOf(rejected), realm.prototype);
+  await assert.rejects(rejected, /params must be an object/);
 });
 
 test('only the system tags enabled in options.systemTags are added', async () => {

@@ -63,6 +63,16 @@ test('a 303 after a POST becomes a GET without body', async () => {
   assert.equal(res.request.method, 'GET');
 });
 
+test('the hops of a redirect to the same host take turns on one connection', async () => {
+  // The next hop starts as the previous exchange ends: the connection must be back in the pool by then.
+  const { http } = setup();
+  const before = fixture.connections();
+  const res = await http.get(`${fixture.url}/303`);
+  assert.equal(res.status, 200);
+  assert.equal(res.url, `${fixture.url}/echo`);
+  assert.equal(fixture.connections() - before, 1);
+});
+
 test('a 307 keeps the method and the body', async () => {
   const { http } = setup();
   const res = await http.post(`${fixture.url}/307`, 'payload');

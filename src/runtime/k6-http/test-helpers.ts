@@ -15,14 +15,16 @@ export interface RecordedSample {
   readonly metric: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly value: number;
+  /** Epoch ms the sample was stamped with (undefined: none given). */
+  readonly time: number | undefined;
 }
 
 /** A sink that keeps every sample. */
 export class RecordingSink implements SampleSink {
   readonly samples: RecordedSample[] = [];
 
-  add(metric: Metric, tags: TagSet, value: number): void {
-    this.samples.push({ metric: metric.name, tags: tags.toObject(), value });
+  add(metric: Metric, tags: TagSet, value: number, time?: number): void {
+    this.samples.push({ metric: metric.name, tags: tags.toObject(), value, time });
   }
 
   /** Samples of one metric. */
