@@ -68,13 +68,18 @@ function locationOf(headers: readonly string[]): string | null {
   return null;
 }
 
+/** The last header array without Set-Cookie: a cached response head brings the same frozen array every time. */
+let lastWithoutCookies: readonly string[] | null = null;
+
 /** The Set-Cookie values; the first letter is checked before lower-casing (Connection has ten letters too). */
 function setCookiesOf(headers: readonly string[]): string[] | null {
+  if (headers === lastWithoutCookies) return null;
   let out: string[] | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i] as string;
     if (n.length === 10 && (n.charCodeAt(0) | 0x20) === 0x73 && n.toLowerCase() === 'set-cookie') (out ??= []).push(headers[i + 1] as string);
   }
+  if (out === null && Object.isFrozen(headers)) lastWithoutCookies = headers;
   return out;
 }
 

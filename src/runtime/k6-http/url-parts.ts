@@ -60,10 +60,19 @@ function build(u: URL): UrlParts | RequestError {
   };
 }
 
+/** The last URL parsed: a VU loop mostly requests one URL string again and again. */
+let lastText = '';
+let lastParts: UrlParts | null = null;
+
 /** Parses `text` (cached); an invalid URL gives k6's error 1020. */
 export function parseUrl(text: string): UrlParts | RequestError {
+  if (text === lastText && lastParts !== null) return lastParts;
   const hit = cache.get(text);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    lastText = text;
+    lastParts = hit;
+    return hit;
+  }
   let u: URL;
   try {
     u = new URL(text);

@@ -67,10 +67,23 @@ export class ConnectionPool {
     if (this.h2 !== null && this.h2.get(s.key) === s) this.h2.delete(s.key);
   }
 
+  /** The idle list of the last key looked up (a VU mostly talks to one origin). */
+  private lastKey = '';
+  private lastList: Connection[] | undefined = undefined;
+
+  private idleList(key: string): Connection[] | undefined {
+    if (key === this.lastKey) return this.lastList;
+    const list = this.idle?.get(key);
+    if (list !== undefined) {
+      this.lastKey = key;
+      this.lastList = list;
+    }
+    return list;
+  }
+
   /** An idle live connection to `key`, taken out of the pool, if there is one. */
   takeIdle(key: string): Connection | undefined {
-    if (this.idle === null) return undefined;
-    const list = this.idle.get(key);
+    const list = this.idleList(key);
     if (list === undefined) return undefined;
     while (list.length > 0) {
       const c = list.pop() as Connection;
@@ -87,11 +100,10 @@ export class ConnectionPool {
 
   /** Puts a connection whose exchange is over back for reuse. */
   release(c: Connection): void {
-    const idle = (this.idle ??= new Map());
-    let list = idle.get(c.key);
+    let list = this.idleList(c.key);
     if (list === undefined) {
       list = [];
-      idle.set(c.key, list);
+      (this.idle ??= new Map()).set(c.key, list);
     }
     c.idle = true;
     list.push(c);
@@ -102,7 +114,7 @@ export class ConnectionPool {
     this.open?.delete(c);
     if (!c.idle) return;
     c.idle = false;
-    const list = this.idle?.get(c.key);
+    const list = this.idleList(c.key);
     if (list === undefined) return;
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
@@ -119,6 +131,8 @@ export class ConnectionPool {
     if (this.h2Open !== null) for (const s of [...this.h2Open]) s.destroy();
     this.open?.clear();
     this.idle?.clear();
+    this.lastKey = '';
+    this.lastList = undefined;
     this.h2Open?.clear();
     this.h2?.clear();
   }
