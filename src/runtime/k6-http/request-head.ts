@@ -132,12 +132,34 @@ function sameHeaders(a: ReadonlyArray<readonly [string, string]>, b: ReadonlyArr
  * sends the same request over and over): the serialized head is then one flat string made
  * once, instead of a concatenation flattened again by every socket write. The header view is
  * shared by the responses too: HttpResponse copies it when a script reads Response.request.
+ * A miss asks `shared`, the test's cache, first: the VUs of a test mostly send the same
+ * requests, so they share one head instead of each building and keeping its own.
  */
 export class HeadCache {
   private input: HeadInput | null = null;
   private built: BuiltHead | null = null;
 
+  constructor(private readonly shared: HeadCache | null = null) {}
+
   build(h: HeadInput): BuiltHead | RequestError {
+    const hit = this.lookup(h);
+    if (hit !== null) return hit;
+    const known = this.shared?.lookup(h) ?? null;
+    const fresh = known ?? buildHead(h);
+    if (fresh instanceof RequestError) return fresh;
+    this.input = h;
+    this.built = fresh;
+    if (known === null && this.shared !== null) this.shared.keep(h, fresh);
+    return fresh;
+  }
+
+  private keep(h: HeadInput, built: BuiltHead): void {
+    this.input = h;
+    this.built = built;
+  }
+
+  /** The head built for inputs equal to `h`, if it is the one this cache holds. */
+  private lookup(h: HeadInput): BuiltHead | null {
     const last = this.input;
     const built = this.built;
     if (
@@ -156,10 +178,6 @@ export class HeadCache {
     ) {
       return built;
     }
-    const fresh = buildHead(h);
-    if (fresh instanceof RequestError) return fresh;
-    this.input = h;
-    this.built = fresh;
-    return fresh;
+    return null;
   }
 }

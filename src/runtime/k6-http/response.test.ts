@@ -2,7 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTarget, type RunningTarget } from '../../target/index.js';
 import { HerdError } from '../../errors/index.js';
-import { setup } from './test-helpers.js';
+import type { VuState } from '../vu-state.js';
+import { createHttpModule } from './http-module.js';
+import { fakeVu, setup } from './test-helpers.js';
 import { startRawServer } from './test-server.js';
 
 let target: RunningTarget;
@@ -54,6 +56,21 @@ test('a second request reuses the keep-alive connection so connecting is 0', asy
   assert.equal(second.timings.connecting, 0);
   const pool = (vu.local.get('k6/http') as { pool: { size: number } }).pool;
   assert.equal(pool.size, 1);
+});
+
+test("the VUs of a test share one built head for the same request; a different request gets its own", async () => {
+  const { http, vu, test: t } = setup();
+  const vu2 = fakeVu(t, 2);
+  const http2 = createHttpModule().instantiate(vu2).default as unknown as typeof http;
+  const headOf = (v: VuState): unknown => (v.local.get('k6/http') as { heads: { built: unknown } }).heads.built;
+  await http.get(`${target.url}/get`, { headers: { 'X-Same': '1' } });
+  await http2.get(`${target.url}/get`, { headers: { 'X-Same': '1' } });
+  assert.ok(headOf(vu) !== null);
+  assert.equal(headOf(vu2), headOf(vu), 'the second VU took the head the first one built');
+  const other = await http2.get(`${target.url}/get`, { headers: { 'X-Same': '2' } });
+  assert.notEqual(headOf(vu2), headOf(vu));
+  assert.deepEqual(other.request.headers['X-Same'], ['2']);
+  assert.deepEqual((other.json() as { headers: Record<string, string> }).headers['X-Same'], '2');
 });
 
 test('the user agent option and a request User-Agent header are honoured, the header winning', async () => {

@@ -48,6 +48,8 @@ export class TestHttp {
   readonly rules: HostRules;
   readonly sys: SystemTagFlags;
   readonly tls: TlsConfig;
+  /** The request head most recently built by any VU (see HeadCache). */
+  readonly heads = new HeadCache();
   /** The options objects this state was made from. */
   readonly options: TestContext['options'];
   readonly exported: TestContext['exportedOptions'];
@@ -87,7 +89,7 @@ export class VuHttp implements ExchangeObserver {
   /** Times out the in-flight exchanges, with one timer for the VU. */
   private readonly deadlines = new DeadlineWatch(this.inflight);
   /** The last request head built, reused while requests repeat (see HeadCache). */
-  readonly heads = new HeadCache();
+  readonly heads: HeadCache;
   /** System-tag sets of recent requests, see request.ts. */
   readonly tagCache = new Map<unknown, TagCacheEntry>();
   /** The signal this object listens to; the engine may give the VU a new one. */
@@ -99,6 +101,7 @@ export class VuHttp implements ExchangeObserver {
   ) {
     this.test = test;
     this.pool = new ConnectionPool(test.dns, test.tls);
+    this.heads = new HeadCache(test.heads);
   }
 
   /**

@@ -39,6 +39,36 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * The Connection a socket belongs to. Socket events call their listeners with the socket as
+ * `this`, so one set of listener functions serves every connection: five bound functions per
+ * connection were a good part of what a VU's first request leaves for the collector.
+ */
+const CONNECTION = Symbol('herd connection');
+type Owned = (Socket | TLSSocket) & { [CONNECTION]?: Connection };
+
+function connectionOf(s: Owned): Connection | undefined {
+  return s[CONNECTION];
+}
+function onSocketConnect(this: Owned): void {
+  connectionOf(this)?.socketConnected();
+}
+function onSocketSecureConnect(this: Owned): void {
+  connectionOf(this)?.socketSecured();
+}
+function onSocketData(this: Owned, chunk: Buffer): void {
+  connectionOf(this)?.socketData(chunk);
+}
+function onSocketEnd(this: Owned): void {
+  connectionOf(this)?.socketEnded();
+}
+function onSocketError(this: Owned, err: Error): void {
+  connectionOf(this)?.socketFailed(err);
+}
+function onSocketClose(this: Owned): void {
+  connectionOf(this)?.socketClosed();
+}
+
+/**
  * One HTTP/1.1 connection (TCP, optionally TLS) carrying one exchange at a time.
  * Event handlers are bound once per connection, not per request; the parser is reused.
  */
@@ -75,8 +105,7 @@ export class Connection {
   private ex: Exchange | null = null;
   private readonly addr: string;
   private readonly servername: string;
-  /** Handlers kept to unbind them when the socket goes to an HTTP/2 session (TLS only). */
-  private readonly handlers: { end: () => void; error: (e: Error) => void; close: () => void } | null = null;
+  private onWritten: (() => void) | null = null;
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -93,11 +122,12 @@ export class Connection {
     first.times.connectStart = performance.now();
     // Plain TCP reads into the shared buffer, so its parser must copy what it keeps.
     this.parser = new ResponseParser(!target.tls);
+    // onread's callback gets no socket to find this connection by: it stays a bound function.
     this.raw = target.tls
       ? netConnect({ host: target.address, port: target.port, noDelay: true })
       : netConnect({ host: target.address, port: target.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onRead.bind(this) } });
-    this.raw.on('connect', this.onConnect.bind(this));
-    const onError = this.onError.bind(this);
+    (this.raw as Owned)[CONNECTION] = this;
+    this.raw.on('connect', onSocketConnect);
     if (target.tls) {
       const sock = tlsConnect({
         socket: this.raw,
@@ -106,24 +136,23 @@ export class Connection {
         ALPNProtocols: ALPN,
         secureContext: pool.tls.contextFor(target.servername),
       });
-      sock.on('secureConnect', this.onSecureConnect.bind(this));
-      this.raw.on('error', onError);
+      (sock as Owned)[CONNECTION] = this;
+      sock.on('secureConnect', onSocketSecureConnect);
+      this.raw.on('error', onSocketError);
       this.socket = sock;
       // 'data' is bound once ALPN chose HTTP/1.1: bytes must not flow before an HTTP/2 session may take the socket.
-      this.handlers = { end: this.onEnd.bind(this), error: onError, close: this.onClose.bind(this) };
-      sock.on('end', this.handlers.end);
-      sock.on('error', onError);
-      sock.on('close', this.handlers.close);
+      sock.on('end', onSocketEnd);
+      sock.on('error', onSocketError);
+      sock.on('close', onSocketClose);
     } else {
       this.socket = this.raw;
       // A plain socket never holds the process: while it carries a request, that request's
       // timeout timer does (see DeadlineWatch), so no ref/unref is needed per request.
       this.raw.unref();
-      this.socket.on('end', this.onEnd.bind(this));
-      this.socket.on('error', onError);
-      this.socket.on('close', this.onClose.bind(this));
+      this.socket.on('end', onSocketEnd);
+      this.socket.on('error', onSocketError);
+      this.socket.on('close', onSocketClose);
     }
-    this.onWritten = this.onWritten.bind(this);
     pool.opened(this);
     this.parser.begin(first.req.method === 'HEAD', first.req.keepBody);
     first.attached(this);
@@ -162,14 +191,16 @@ export class Connection {
     this.pool.closed(this);
   }
 
-  private onConnect(): void {
+  /** 'connect' of the TCP socket. */
+  socketConnected(): void {
     this.connected = true;
     const ex = this.ex;
     if (ex !== null) ex.times.connectEnd = performance.now();
     if (!this.isTls) this.onReady();
   }
 
-  private onSecureConnect(): void {
+  /** 'secureConnect' of the TLS socket. */
+  socketSecured(): void {
     const sock = this.socket as TLSSocket;
     const proto = sock.getProtocol();
     this.tlsVersion = proto === null ? '' : (TLS_VERSIONS[proto] ?? proto);
@@ -180,7 +211,7 @@ export class Connection {
       this.handOff(sock);
       return;
     }
-    sock.on('data', this.onData.bind(this));
+    sock.on('data', onSocketData);
     this.onReady();
   }
 
@@ -188,13 +219,12 @@ export class Connection {
   private handOff(sock: TLSSocket): void {
     const ex = this.ex;
     this.ex = null;
-    const hs = this.handlers;
-    if (hs !== null) {
-      sock.off('end', hs.end);
-      sock.off('error', hs.error);
-      sock.off('close', hs.close);
-      this.raw.off('error', hs.error);
-    }
+    sock.off('end', onSocketEnd);
+    sock.off('error', onSocketError);
+    sock.off('close', onSocketClose);
+    this.raw.off('error', onSocketError);
+    delete (sock as Owned)[CONNECTION];
+    delete (this.raw as Owned)[CONNECTION];
     // The pool forgets this connection; the socket now belongs to the session.
     this.dead = true;
     this.pool.closed(this);
@@ -235,19 +265,22 @@ export class Connection {
       // write after it calls back once the head is out.
       s.write(head);
       if (s.writableLength === 0) ex.times.wrote = performance.now();
-      else s.write(EMPTY, this.onWritten);
+      else s.write(EMPTY, this.written());
     } else {
       // One writev for head and body.
       s.cork();
       s.write(head);
-      s.write(body, this.onWritten);
+      s.write(body, this.written());
       s.uncork();
     }
   }
 
-  private onWritten(): void {
-    const ex = this.ex;
-    if (ex !== null && ex.times.wrote === 0) ex.times.wrote = performance.now();
+  /** The write callback that stamps `wrote`: made once per connection, when first needed (most heads go out at once). */
+  private written(): () => void {
+    return (this.onWritten ??= (): void => {
+      const ex = this.ex;
+      if (ex !== null && ex.times.wrote === 0) ex.times.wrote = performance.now();
+    });
   }
 
   /** net's `onread` callback of a plain-TCP socket: `buf` is READ_BUFFER, valid only during this call. */
@@ -258,7 +291,12 @@ export class Connection {
     return true;
   }
 
-  private onData(chunk: Buffer, length = chunk.length): void {
+  /** 'data' of a TLS socket that speaks HTTP/1.1. */
+  socketData(chunk: Buffer): void {
+    this.onData(chunk, chunk.length);
+  }
+
+  private onData(chunk: Buffer, length: number): void {
     const ex = this.ex;
     if (ex === null) {
       // Bytes nobody asked for on an idle connection: it cannot be trusted any more.
@@ -311,7 +349,8 @@ export class Connection {
     return 'exchange';
   }
 
-  private onEnd(): void {
+  /** 'end' of the socket. */
+  socketEnded(): void {
     const ex = this.ex;
     if (ex !== null && this.parser.eof()) {
       this.complete(ex);
@@ -320,7 +359,8 @@ export class Connection {
     this.endedEarly();
   }
 
-  private onClose(): void {
+  /** 'close' of the socket. */
+  socketClosed(): void {
     const ex = this.ex;
     if (ex !== null && this.ready && this.parser.eof()) {
       this.complete(ex);
@@ -338,7 +378,8 @@ export class Connection {
     this.fail(new RequestError(K6ErrorCode.generic, this.ready ? msg : `${this.phase() === 'tls' ? 'remote error: tls: handshake failure' : msg}`));
   }
 
-  private onError(err: Error): void {
+  /** 'error' of either socket. */
+  socketFailed(err: Error): void {
     const ex = this.ex;
     if (ex === null) {
       this.destroy();
