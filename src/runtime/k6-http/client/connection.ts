@@ -70,7 +70,7 @@ function onSocketClose(this: Owned): void {
 
 /**
  * One HTTP/1.1 connection (TCP, optionally TLS) carrying one exchange at a time.
- * Event handlers are bound once per connection, not per request; the parser is reused.
+ * Socket events reach it through shared listener functions (see CONNECTION); the parser is reused.
  */
 export class Connection {
   /** The pool key this connection belongs to. */
@@ -223,8 +223,8 @@ export class Connection {
     sock.off('error', onSocketError);
     sock.off('close', onSocketClose);
     this.raw.off('error', onSocketError);
-    delete (sock as Owned)[CONNECTION];
-    delete (this.raw as Owned)[CONNECTION];
+    (sock as Owned)[CONNECTION] = undefined;
+    (this.raw as Owned)[CONNECTION] = undefined;
     // The pool forgets this connection; the socket now belongs to the session.
     this.dead = true;
     this.pool.closed(this);
