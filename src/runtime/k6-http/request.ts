@@ -29,28 +29,6 @@ const NO_URL: UrlParts = Object.freeze({ href: '', clean: '', tls: false, hostna
 
 const ZERO_TIMINGS: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
 
-/** Everything that stays the same across the hops of one request. */
-interface Flow {
-  readonly h: VuHttp;
-  readonly params: RequestParams;
-  readonly jar: CookieJar | null;
-  readonly callback: ExpectedStatuses | null;
-  readonly responseType: ResponseType;
-  /** The name tag fixed for every hop (params.tags.name or the http.url template), or null. */
-  readonly fixedName: string | null;
-}
-
-/** One hop's request as it is about to go out. */
-interface Hop {
-  method: string;
-  url: UrlParts;
-  body: Buffer | null;
-  bodyText: string;
-  contentType: string | null;
-  headers: ReadonlyArray<readonly [string, string]>;
-  referer: string;
-}
-
 /** Throws k6's init-context error: requests are only allowed once the test runs. */
 export function assertNotInit(h: VuHttp): void {
   if (h.vu.phase === 'init') {
@@ -120,47 +98,46 @@ function cookieHeader(jar: CookieJar | null, u: UrlParts, own: readonly ParamCoo
  * the system part is cached per URL object (parseUrl returns one object per URL string) and
  * status; the params tags are added on top, as in the uncached path.
  */
-function successTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, tlsVersion: string): TagSet {
-  const h = f.h;
-  const name = f.fixedName ?? hop.url.clean;
-  let e = h.tagCache.get(hop.url);
-  if (e === undefined || e.vuTags !== h.vu.tags || e.callback !== f.callback || e.method !== hop.method || e.name !== name || e.tlsVersion !== tlsVersion || e.proto !== proto) {
+function successTags(r: RequestRun, status: number, proto: string, expected: boolean | null, tlsVersion: string): TagSet {
+  const h = r.h;
+  const name = r.fixedName ?? r.url.clean;
+  let e = h.tagCache.get(r.url);
+  if (e === undefined || e.vuTags !== h.vu.tags || e.callback !== r.callback || e.method !== r.method || e.name !== name || e.tlsVersion !== tlsVersion || e.proto !== proto) {
     if (h.tagCache.size >= MAX_TAG_CACHE) h.tagCache.clear();
-    e = { vuTags: h.vu.tags, callback: f.callback, method: hop.method, name, tlsVersion, proto, byStatus: new Map() } satisfies TagCacheEntry;
-    h.tagCache.set(hop.url, e);
+    e = { vuTags: h.vu.tags, callback: r.callback, method: r.method, name, tlsVersion, proto, byStatus: new Map() } satisfies TagCacheEntry;
+    h.tagCache.set(r.url, e);
   }
   let t = e.byStatus.get(status);
   if (t === undefined) {
-    t = hopTags(f, hop, status, proto, expected, statusErrorCode(status), '', tlsVersion, false);
+    t = hopTags(r, status, proto, expected, statusErrorCode(status), '', tlsVersion, false);
     e.byStatus.set(status, t);
   }
-  const user = f.params.tags;
-  for (let i = 0; i < user.length; i++) {
-    const pair = user[i] as readonly [string, string];
-    t = t.with(pair[0], pair[1]);
-  }
-  return t;
+  return withParamsTags(t, r.params.tags);
 }
 
-function hopTags(f: Flow, hop: Hop, status: number, proto: string, expected: boolean | null, errorCode: number, errorMsg: string, tlsVersion: string, withUser = true): TagSet {
-  const sys = f.h.test.sys;
-  let t = f.h.vu.tags;
+/** `t` with the request's params.tags on top. */
+function withParamsTags(t: TagSet, tags: ReadonlyArray<readonly [string, string]>): TagSet {
+  let out = t;
+  for (let i = 0; i < tags.length; i++) {
+    const pair = tags[i] as readonly [string, string];
+    out = out.with(pair[0], pair[1]);
+  }
+  return out;
+}
+
+function hopTags(r: RequestRun, status: number, proto: string, expected: boolean | null, errorCode: number, errorMsg: string, tlsVersion: string, withUser = true): TagSet {
+  const sys = r.h.test.sys;
+  let t = r.h.vu.tags;
   if (sys.proto && proto !== '') t = t.with('proto', proto);
   if (sys.status) t = t.with('status', String(status));
-  if (sys.method) t = t.with('method', hop.method);
-  if (sys.url) t = t.with('url', hop.url.clean);
-  if (sys.name) t = t.with('name', f.fixedName ?? hop.url.clean);
+  if (sys.method) t = t.with('method', r.method);
+  if (sys.url) t = t.with('url', r.url.clean);
+  if (sys.name) t = t.with('name', r.fixedName ?? r.url.clean);
   if (expected !== null && sys.expected_response) t = t.with('expected_response', expected ? 'true' : 'false');
   if (errorCode !== 0 && sys.error_code) t = t.with('error_code', String(errorCode));
   if (errorMsg !== '' && sys.error) t = t.with('error', errorMsg);
   if (tlsVersion !== '' && sys.tls_version) t = t.with('tls_version', tlsVersion);
-  if (!withUser) return t;
-  const user = f.params.tags;
-  for (let i = 0; i < user.length; i++) {
-    const pair = user[i] as readonly [string, string];
-    t = t.with(pair[0], pair[1]);
-  }
-  return t;
+  return withUser ? withParamsTags(t, r.params.tags) : t;
 }
 
 /** k6's error_code for an HTTP status: 1400–1599 mirror 4xx/5xx statuses. */
@@ -218,12 +195,12 @@ function responseCookies(setCookies: readonly string[] | null): Record<string, R
 }
 
 /** Ends a failed request as k6 does: throw with options.throw, else warn and return status 0. */
-function failure(f: Flow, res: HttpResponse, err: RequestError): HttpResponse {
+function failure(r: RequestRun, res: HttpResponse, err: RequestError): HttpResponse {
   res.status = 0;
   res.error = err.message;
   res.error_code = err.k6Code;
-  if (f.h.vu.test.options.throw) throw new HerdError('script_exception', err.message);
-  f.h.vu.test.logger.log('warn', 'Request Failed', { error: err.message });
+  if (r.h.vu.test.options.throw) throw new HerdError('script_exception', err.message);
+  r.h.vu.test.logger.log('warn', 'Request Failed', { error: err.message });
   return res;
 }
 
@@ -263,13 +240,16 @@ export function performRequest(h: VuHttp, methodArg: unknown, urlArg: unknown, b
  * over (ExchangeListener), so a request costs one promise and no async frame; the same
  * object carries the redirect hops.
  */
-class RequestRun implements Flow, Hop, ExchangeListener {
+class RequestRun implements ExchangeListener {
+  // The flow: what stays the same across the hops of one request.
   readonly h: VuHttp;
   readonly params: RequestParams;
   readonly jar: CookieJar | null;
   readonly callback: ExpectedStatuses | null;
   readonly responseType: ResponseType;
+  /** The name tag fixed for every hop (params.tags.name or the http.url template), or null. */
   readonly fixedName: string | null;
+  // The hop: the request as it is about to go out (advanceHop moves it to a redirect target).
   method: string;
   url: UrlParts;
   body: Buffer | null = null;
@@ -393,7 +373,7 @@ class RequestRun implements Flow, Hop, ExchangeListener {
     const addr = h.test.rules.resolve(u.hostname, u.port);
     if (addr instanceof RequestError) {
       const expected = this.callback === null ? null : this.callback.matches(0);
-      emitHopSamples(vu, hopTags(this, this, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0, Date.now());
+      emitHopSamples(vu, hopTags(this, 0, '', expected, addr.k6Code, addr.message, ''), ZERO_TIMINGS, expected === null ? -1 : expected ? 0 : 1, 0, 0, Date.now());
       this.resolve(failure(this, res, addr));
       return;
     }
@@ -434,14 +414,14 @@ class RequestRun implements Flow, Hop, ExchangeListener {
     if (ex.error !== null) {
       const err = ex.error;
       const expected = this.callback === null ? null : this.callback.matches(0);
-      emitHopSamples(vu, hopTags(this, this, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
+      emitHopSamples(vu, hopTags(this, 0, '', expected, err.k6Code, err.message, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
       this.resolve(failure(this, res, err));
       return;
     }
     const status = ex.status;
     const proto = ex.httpMajor === 2 ? 'HTTP/2.0' : ex.httpMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     const expected = this.callback === null ? null : this.callback.matches(status);
-    emitHopSamples(vu, successTags(this, this, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
+    emitHopSamples(vu, successTags(this, status, proto, expected, ex.tlsVersion), timings, expected === null ? -1 : expected ? 0 : 1, ex.bytesSent, ex.bytesReceived, TIME_ORIGIN + ex.times.end);
     const setCookies = setCookiesOf(ex.headers);
     if (setCookies !== null && this.jar !== null) this.jar.storeSetCookies(u, setCookies);
 
@@ -490,7 +470,7 @@ class RequestRun implements Flow, Hop, ExchangeListener {
  * headers do not follow to another host; the previous URL becomes the Referer unless that
  * would leak an https URL to http.
  */
-function advanceHop(hop: Hop, status: number, next: UrlParts): void {
+function advanceHop(hop: RequestRun, status: number, next: UrlParts): void {
   const prev = hop.url;
   if ((status === 301 || status === 302 || status === 303) && hop.method !== 'HEAD') {
     if (hop.method !== 'GET' || hop.body !== null) {
