@@ -96,6 +96,51 @@ export default function () {
     assert.deepEqual(checks, { "counter is this VU's iteration count": '12/0' });
   });
 
+  it("k6/execution gives each VU its own live values, tags it can set and delete, read-only names, its own copy of the options and no way to herd", async () => {
+    const { checks } = await checksOf(
+      `import { check } from 'k6';
+import exec, { vu, scenario } from 'k6/execution';
+export const options = { scenarios: { sc: { executor: 'per-vu-iterations', vus: 3, iterations: 2 } } };
+let initError = '';
+try { exec.scenario.name; } catch (e) { initError = String(e.message); }
+export default function () {
+  exec.vu.tags.mine = 'v' + __VU;
+  const seen = exec.vu.tags.mine === 'v' + __VU && exec.vu.metrics.tags.mine === 'v' + __VU && 'mine' in exec.vu.tags;
+  delete exec.vu.tags.mine;
+  let assignError = '';
+  try { exec.vu.idInTest = 99; } catch (e) { assignError = e.name; }
+  check(null, {
+    'vu ids and iteration': () => exec.vu.idInTest === __VU && exec.vu.idInInstance === __VU && exec.vu.iterationInScenario === __ITER && exec.vu.iterationInInstance === __ITER,
+    'scenario': () => exec.scenario.name === 'sc' && exec.scenario.executor === 'per-vu-iterations' && exec.scenario.startTime <= Date.now() && exec.scenario.startTime > Date.now() - 60000,
+    'iteration in test counts every VU': () => exec.scenario.iterationInTest >= 0 && exec.scenario.iterationInTest < 6,
+    'tags set, read and deleted': () => seen && exec.vu.tags.mine === undefined && exec.vu.tags.scenario === 'sc',
+    'named imports are the same objects': () => vu === exec.vu && scenario === exec.scenario,
+    'names': () => Object.keys(exec.vu).join() === 'idInInstance,idInTest,iterationInInstance,iterationInScenario,tags,metrics' && 'idInTest' in exec.vu && !('nope' in exec.vu) && exec.vu.nope === undefined,
+    'read-only': () => assignError === 'TypeError' && exec.vu.idInTest === __VU,
+    'init context': () => initError.includes('not available in the init context'),
+    'instance and test': () => exec.instance.vusInitialized === 3 && typeof exec.instance.currentTestRunDuration === 'number' && typeof exec.test.abort === 'function',
+    'no hidden keys and no way out': () => Reflect.ownKeys(exec.vu).length === 6 && Reflect.ownKeys(exec.scenario).length === 6 && exec.vu.constructor.constructor('return typeof process')() === 'undefined',
+    'test options can be listed and serialized': () => Object.keys(exec.test.options).includes('scenarios') && JSON.parse(JSON.stringify(exec.test.options)).scenarios.sc.vus === 3 && exec.test.options === exec.test.options,
+  });
+}
+`,
+      { args: ['--workers', '1'] },
+    );
+    assert.deepEqual(checks, {
+      'vu ids and iteration': '6/0',
+      scenario: '6/0',
+      'iteration in test counts every VU': '6/0',
+      'tags set, read and deleted': '6/0',
+      'named imports are the same objects': '6/0',
+      names: '6/0',
+      'read-only': '6/0',
+      'init context': '6/0',
+      'instance and test': '6/0',
+      'no hidden keys and no way out': '6/0',
+      'test options can be listed and serialized': '6/0',
+    });
+  });
+
   it('the global timer functions act for their own VU, can be replaced per VU, and no other name leaks into the global scope', async () => {
     const { checks } = await checksOf(
       `import { check } from 'k6';

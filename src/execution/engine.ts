@@ -81,6 +81,7 @@ export class Engine implements ScenarioHost {
     });
     test.scriptArrayBuffer = (bytes) => compiled.arrayBuffer(bytes);
     test.ScriptPromise = compiled.Promise;
+    test.scriptCopy = (value) => compiled.toRealm(value);
     this.console = scriptConsole(host.logger);
     // __ENV objects belong to the script's realm: a host object would reach scripts through the
     // sandbox's Proxy, which costs a trap on every `__ENV.NAME` read (four times a plain read).

@@ -34,6 +34,7 @@ export class EngineTestContext implements TestContext {
   /** Set by the engine once the script is compiled; a host-realm copy before that. */
   scriptArrayBuffer: (bytes: Uint8Array) => ArrayBuffer = (bytes) => new Uint8Array(bytes).buffer;
   ScriptPromise: PromiseConstructor = Promise;
+  scriptCopy: (value: unknown) => unknown = (value) => JSON.parse(JSON.stringify(value)) as unknown;
   abortTest(reason: string): never {
     throw new TestAbortError(reason);
   }

@@ -53,6 +53,11 @@ export interface TestContext {
    */
   scriptArrayBuffer(bytes: Uint8Array): ArrayBuffer;
   /**
+   * A copy of JSON-able data made of the script realm's objects: the script may read,
+   * enumerate, serialize and change it like any object of its own, without reaching herd's.
+   */
+  scriptCopy(value: unknown): unknown;
+  /**
    * The script realm's Promise. A promise a runtime module makes with it is awaited by the
    * script as its own (one made with Node's Promise has to be adopted first, see the prelude).
    */

@@ -70,6 +70,7 @@ export function fakeTest(options: Options = {}): TestContext & { sink: Recording
     exportedOptions: Object.freeze(JSON.parse(JSON.stringify(options)) as Record<string, unknown>),
     scriptArrayBuffer: (bytes: Uint8Array) => new Uint8Array(bytes).buffer,
     ScriptPromise: Promise,
+    scriptCopy: (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown,
     shared: new Map(),
     vusInitialized: () => 1,
     vusActive: () => 1,

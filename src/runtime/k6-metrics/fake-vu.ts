@@ -71,6 +71,7 @@ export function createFakeTest(options: Options = {}): FakeTest {
     exportedOptions: {},
     scriptArrayBuffer: (bytes: Uint8Array) => new Uint8Array(bytes).buffer,
     ScriptPromise: Promise,
+    scriptCopy: (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown,
     shared: new Map(),
     vusInitialized: () => 1,
     vusActive: () => 1,
