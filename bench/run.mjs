@@ -177,7 +177,8 @@ function machineTicks() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = line[3] + (line[4] ?? 0);
   const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  // steal: time the hypervisor ran something else while this VM's CPUs had work.
+  return { busy: total - idle, total, steal: line[7] ?? 0 };
 }
 
 // ---------------------------------------------------------------- running one measured process
@@ -249,6 +250,8 @@ async function measure(argv, { cpus: cpuList = TOOL_CPU, nofile = null, deadline
     targetCpuPct: targetPid ? (100 * targetTicks) / CLK_TCK / wallS : null,
     // Everyone else (other sessions, this runner) in % of one core, averaged over the run.
     otherCpuPct: Math.max(0, (100 * (busyTicks - toolTicks - targetTicks)) / CLK_TCK / wallS),
+    // Part of "others": CPU time the VM's hypervisor took (steal), in % of one core.
+    stealPct: (100 * (machine1.steal - machine0.steal)) / CLK_TCK / wallS,
     machineBusyPct: (100 * busyTicks) / (machine1.total - machine0.total || 1) * ncpu,
     loadavg1: loadavg()[0],
   };
@@ -441,13 +444,13 @@ async function runWrk(ctx, url, connections, durationS) {
 
 /** The measurement fields of a run worth keeping in the results file. */
 function pick(run) {
-  const { command, exitCode, signal, timedOut, wallS, peakRssKb, peakProcesses, cpuS, cpuPct, targetCpuPct, otherCpuPct, machineBusyPct, loadavg1 } = run;
-  return { command, exitCode, signal, timedOut, wallS, peakRssKb, peakProcesses, cpuS, cpuPct, targetCpuPct, otherCpuPct, machineBusyPct, loadavg1 };
+  const { command, exitCode, signal, timedOut, wallS, peakRssKb, peakProcesses, cpuS, cpuPct, targetCpuPct, otherCpuPct, stealPct, machineBusyPct, loadavg1 } = run;
+  return { command, exitCode, signal, timedOut, wallS, peakRssKb, peakProcesses, cpuS, cpuPct, targetCpuPct, otherCpuPct, stealPct, machineBusyPct, loadavg1 };
 }
 
 function progress(scenario, round, rounds, what, r, main) {
   const status = r.failure ? `FAILED: ${r.failure}` : main;
-  log(`[${scenario}] round ${round}/${rounds} ${what}: ${status}  (wall ${fmt(r.wallS, 1)} s, tool CPU ${fmt(r.cpuPct)}%, others ${fmt(r.otherCpuPct)}% of a core)`);
+  log(`[${scenario}] round ${round}/${rounds} ${what}: ${status}  (wall ${fmt(r.wallS, 1)} s, tool CPU ${fmt(r.cpuPct)}%, others ${fmt(r.otherCpuPct)}% of a core, of which steal ${fmt(r.stealPct)}%)`);
   if (r.failure && r.stderrTail) log(r.stderrTail.split('\n').map((l) => `    | ${l}`).join('\n'));
 }
 
@@ -507,22 +510,27 @@ async function memoryPerVu(ctx) {
   // once every VU has opened its connection (see get-sleep.js).
   const steadyFromS = Math.min(5, memDuration / 4);
   const steadyS = memDuration - steadyFromS;
+  const perVu = (r, vus) => Object.assign(r, {
+    vus,
+    rpsPerVu: r.rps !== null ? r.rps / vus : null,
+    steadyRpsPerVu: r.steadyReqs !== null ? r.steadyReqs / steadyS / vus : null,
+  });
+  const shown = (r) => `peak RSS ${fmt(r.peakRssKb / 1024, 1)} MiB; steady ${fmt(r.steadyRpsPerVu, 3)} req/s per VU, p99 ${fmt(r.steadyP99Ms, 1)} ms; whole run ${fmt(r.rps)} req/s (${fmt(r.rpsPerVu, 3)} per VU), p99 ${fmt(r.p99Ms, 1)} ms`;
   for (let round = 1; round <= rounds; round++) {
     for (const vus of sizes) {
       const env = { URL: url, VUS: String(vus), DURATION: `${memDuration}s`, SLEEP: '1', STEADY_FROM: String(steadyFromS) };
-      const r = await runHerd(ctx, `mem-${vus}`, script, env, { nofile, deadlineS: memDuration + 120 });
-      Object.assign(r, {
-        round,
-        vus,
-        rpsPerVu: r.rps !== null ? r.rps / vus : null,
-        steadyRpsPerVu: r.steadyReqs !== null ? r.steadyReqs / steadyS / vus : null,
-      });
+      const r = perVu(await runHerd(ctx, `mem-${vus}`, script, env, { nofile, deadlineS: memDuration + 120 }), vus);
+      r.round = round;
       runs.push(r);
-      progress('memory-per-vu', round, rounds, `herd ${vus} VUs`, r, `peak RSS ${fmt(r.peakRssKb / 1024, 1)} MiB; steady ${fmt(r.steadyRpsPerVu, 3)} req/s per VU, p99 ${fmt(r.steadyP99Ms, 1)} ms; whole run ${fmt(r.rps)} req/s (${fmt(r.rpsPerVu, 3)} per VU), p99 ${fmt(r.p99Ms, 1)} ms`);
+      progress('memory-per-vu', round, rounds, `herd ${vus} VUs`, r, shown(r));
+      const p = perVu(await runRawVus(ctx, url, vus, memDuration, steadyFromS, nofile), vus);
+      p.round = round;
+      runs.push(p);
+      progress('memory-per-vu', round, rounds, `raw node:net ${vus} loops`, p, `${shown(p)}; last first answer at ${fmt(p.lastFirstAnswerS, 2)} s`);
     }
   }
-  const bySize = Object.fromEntries(sizes.map((vus) => {
-    const mine = runs.filter((r) => r.vus === vus);
+  const summarize = (tool) => Object.fromEntries(sizes.map((vus) => {
+    const mine = runs.filter((r) => r.tool === tool && r.vus === vus);
     const ok = mine.filter((r) => !r.failure);
     return [vus, {
       medianPeakRssKb: median(ok.map((r) => r.peakRssKb)),
@@ -533,24 +541,48 @@ async function memoryPerVu(ctx) {
       medianSteadyRpsPerVu: median(ok.map((r) => r.steadyRpsPerVu).filter((x) => x !== null)),
       roundsSteadyRpsPerVu: mine.map((r) => (r.failure ? null : r.steadyRpsPerVu)),
       medianSteadyP99Ms: median(ok.map((r) => r.steadyP99Ms).filter((x) => x !== null)),
+      medianLastFirstAnswerS: median(ok.map((r) => r.lastFirstAnswerS).filter((x) => x !== null && x !== undefined)),
       failures: mine.filter((r) => r.failure).length,
       command: mine[0]?.command,
     }];
   }));
-  const a = bySize[1000].medianPeakRssKb;
-  const b = bySize[5000].medianPeakRssKb;
-  const kbPerVu = a !== null && b !== null ? (b - a) / 4000 : null;
+  const bySize = summarize('herd');
+  const peerBySize = summarize('raw node:net');
+  const kbPerVuOf = (t) => (t[1000].medianPeakRssKb !== null && t[5000].medianPeakRssKb !== null ? (t[5000].medianPeakRssKb - t[1000].medianPeakRssKb) / 4000 : null);
+  const kbPerVu = kbPerVuOf(bySize);
   const perRound = [];
   for (let round = 1; round <= rounds; round++) {
-    const x = runs.find((r) => r.round === round && r.vus === 1000);
-    const y = runs.find((r) => r.round === round && r.vus === 5000);
+    const x = runs.find((r) => r.tool === 'herd' && r.round === round && r.vus === 1000);
+    const y = runs.find((r) => r.tool === 'herd' && r.round === round && r.vus === 5000);
     perRound.push(x && y && !x.failure && !y.failure ? (y.peakRssKb - x.peakRssKb) / 4000 : null);
   }
   const bars = [
     bar('(RSS5000 − RSS1000) / 4000 ≤ 20 KB per VU', kbPerVu, (x) => x <= 20, (x) => `${fmt(x, 1)} KB/VU`),
     ...sizes.map((vus) => bar(`${vus} VUs: request rate ≥ 95% of VUs/s (steady window)`, bySize[vus].medianSteadyRpsPerVu, (x) => x >= 0.95, (x) => `${fmt(100 * x, 1)}%`)),
   ];
-  return { name: 'memory-per-vu', durationS: memDuration, steadyFromS, bySize, kbPerVu, kbPerVuByRound: perRound, bars, runs };
+  return { name: 'memory-per-vu', durationS: memDuration, steadyFromS, bySize, peerBySize, kbPerVu, peerKbPerVu: kbPerVuOf(peerBySize), kbPerVuByRound: perRound, bars, runs };
+}
+
+/** The memory-per-vu peer (tools/raw-vus.mjs): the same loops with node:net alone. */
+async function runRawVus(ctx, url, vus, durationS, steadyFromS, nofile) {
+  const argv = [process.execPath, join(BENCH_DIR, 'tools', 'raw-vus.mjs'), url, String(vus), String(durationS), String(steadyFromS)];
+  const run = await measure(argv, { nofile, deadlineS: durationS + 120, targetPid: ctx.target.pid });
+  let parsed = null;
+  try { parsed = JSON.parse(run.stdout.trim().split('\n').pop() ?? ''); } catch { /* below */ }
+  const failure = run.exitCode !== 0 ? `raw-vus exited with ${run.exitCode ?? run.signal}` : parsed === null ? 'raw-vus printed no JSON' : parsed.errors > 0 ? `${parsed.errors} connections failed` : null;
+  return {
+    tool: 'raw node:net',
+    ...pick(run),
+    reqs: parsed?.requests ?? null,
+    rps: parsed?.rps ?? null,
+    steadyReqs: parsed?.steadyRequests ?? null,
+    p99Ms: parsed?.p99Ms ?? null,
+    medMs: parsed?.medMs ?? null,
+    steadyP99Ms: parsed?.steadyP99Ms ?? null,
+    lastFirstAnswerS: parsed?.lastFirstAnswerS ?? null,
+    failure,
+    ...(failure ? { stderrTail: tail(run.stderr) } : {}),
+  };
 }
 
 async function manyVus(ctx) {
@@ -695,18 +727,22 @@ function report(res, ctx) {
       out.push('commands (target must be running; `node bench/run.mjs target` starts it):');
       for (const [tool, t] of Object.entries(s.byTool)) out.push(`  ${tool}: ${t.command}`);
     } else if (s.name === 'memory-per-vu') {
-      out.push(`herd constant-vus, http.get then sleep(1), ${s.durationS} s; peak RSS of herd's process tree sampled every ${SAMPLE_MS} ms; ${where}; herd on core ${TOOL_CPU}`);
-      const rows = [['VUs', 'peak RSS MiB (median)', 'rounds MiB', 'steady req/s per VU', 'rounds', 'steady p99 ms', 'whole run req/s', 'per VU', 'p99 ms', 'failed runs']];
-      for (const [vus, t] of Object.entries(s.bySize)) {
-        rows.push([vus, fmt(t.medianPeakRssKb / 1024, 1), t.roundsPeakRssKb.map((x) => (x === null ? 'fail' : fmt(x / 1024, 1))).join(' / '), fmt(t.medianSteadyRpsPerVu, 3), t.roundsSteadyRpsPerVu.map((x) => (x === null ? 'fail' : fmt(x, 3))).join(' / '), fmt(t.medianSteadyP99Ms, 1), fmt(t.medianRps), fmt(t.medianRpsPerVu, 3), fmt(t.medianP99Ms, 1), t.failures]);
+      out.push(`herd constant-vus, http.get then sleep(1), ${s.durationS} s, beside the same loops written with node:net alone (tools/raw-vus.mjs); peak RSS of the process tree sampled every ${SAMPLE_MS} ms; ${where}; tool on core ${TOOL_CPU}`);
+      const rows = [['tool', 'VUs', 'peak RSS MiB (median)', 'rounds MiB', 'steady req/s per VU', 'rounds', 'steady p99 ms', 'whole run req/s', 'per VU', 'p99 ms', 'failed runs']];
+      for (const [tool, sizes] of [['herd', s.bySize], ['raw node:net', s.peerBySize ?? {}]]) {
+        for (const [vus, t] of Object.entries(sizes)) {
+          rows.push([tool, vus, fmt(t.medianPeakRssKb / 1024, 1), t.roundsPeakRssKb.map((x) => (x === null ? 'fail' : fmt(x / 1024, 1))).join(' / '), fmt(t.medianSteadyRpsPerVu, 3), t.roundsSteadyRpsPerVu.map((x) => (x === null ? 'fail' : fmt(x, 3))).join(' / '), fmt(t.medianSteadyP99Ms, 1), fmt(t.medianRps), fmt(t.medianRpsPerVu, 3), fmt(t.medianP99Ms, 1), t.failures]);
+        }
       }
       out.push(table(rows));
       out.push(`  steady = requests of iterations that start ${fmt(s.steadyFromS, 1)} s or later into the ${s.durationS} s, once every VU runs, per VU and second of that window;`);
-      out.push('  whole run = http_reqs rate of the summary, over the run with its start, when every VU opens its first connection');
-      out.push(`per VU: ${fmt(s.kbPerVu, 1)} KB (rounds: ${s.kbPerVuByRound.map((x) => fmt(x, 1)).join(' / ')})   [ARCHITECTURE §8 reference: raw net ~8, undici ~42, Artillery ~59, k6 ~166 KB]`);
+      out.push('  whole run = requests over the whole run (herd: http_reqs rate of the summary), with its start, when every VU opens its first connection');
+      if (s.peerBySize) out.push(`  raw node:net: its last loop had its first answer at ${Object.entries(s.peerBySize).map(([vus, t]) => `${fmt(t.medianLastFirstAnswerS, 2)} s (${vus})`).join(', ')} (the start with no HTTP library on top)`);
+      out.push(`per VU: herd ${fmt(s.kbPerVu, 1)} KB (rounds: ${s.kbPerVuByRound.map((x) => fmt(x, 1)).join(' / ')}); raw node:net ${fmt(s.peerKbPerVu, 1)} KB   [ARCHITECTURE §8 reference: raw net ~8, undici ~42, Artillery ~59, k6 ~166 KB]`);
       out.push(barsText(s.bars));
       out.push('commands:');
-      for (const [vus, t] of Object.entries(s.bySize)) out.push(`  ${vus}: ${t.command}`);
+      for (const [vus, t] of Object.entries(s.bySize)) out.push(`  herd ${vus}: ${t.command}`);
+      for (const [vus, t] of Object.entries(s.peerBySize ?? {})) out.push(`  raw node:net ${vus}: ${t.command}`);
     } else if (s.name === 'many-vus') {
       out.push(`herd, open-files limit ${s.nofile}; ${where}; herd on core ${TOOL_CPU}`);
       const rows = [['case', 'peak RSS MiB (median)', 'rounds MiB', 'vus_max', 'requests / iterations', 'ideal', 'wall s', 'failed runs']];
@@ -721,9 +757,9 @@ function report(res, ctx) {
       out.push('commands:', `  15k: ${c15.command}`, `  100k: ${c100.command}`);
     } else if (s.name === 'arrival-rate') {
       out.push(`herd constant-arrival-rate ${fmt(s.rate)}/s for ${s.durationS} s (preAllocatedVUs 500, maxVUs 2000), GET /; ${where}; herd on core ${TOOL_CPU}`);
-      const rows = [['round', 'iterations', 'vs expected', 'dropped', 'herd CPU% (life)', 'p99 ms', 'vus_max', 'others CPU%']];
-      for (const r of s.runs) rows.push([r.round, r.failure ? `FAILED: ${r.failure}` : fmt(r.iterations), `${fmt(r.shortfallPct === null ? null : -r.shortfallPct, 2)}%`, fmt(r.droppedIterations), fmt(r.cpuPct), fmt(r.p99Ms, 2), fmt(r.vusMax), fmt(r.otherCpuPct)]);
-      rows.push(['median', fmt(s.medianIterations), '', fmt(s.medianDropped), fmt(s.medianCpuPct), fmt(s.medianP99Ms, 2), fmt(s.medianVusMax), '']);
+      const rows = [['round', 'iterations', 'vs expected', 'dropped', 'herd CPU% (life)', 'p99 ms', 'vus_max', 'others CPU%', 'of which steal']];
+      for (const r of s.runs) rows.push([r.round, r.failure ? `FAILED: ${r.failure}` : fmt(r.iterations), `${fmt(r.shortfallPct === null ? null : -r.shortfallPct, 2)}%`, fmt(r.droppedIterations), fmt(r.cpuPct), fmt(r.p99Ms, 2), fmt(r.vusMax), fmt(r.otherCpuPct), fmt(r.stealPct)]);
+      rows.push(['median', fmt(s.medianIterations), '', fmt(s.medianDropped), fmt(s.medianCpuPct), fmt(s.medianP99Ms, 2), fmt(s.medianVusMax), '', '']);
       out.push(table(rows));
       out.push(barsText(s.bars));
       out.push('(herd CPU% = utime+stime of herd and its children over the process\'s whole wall time, including startup)');
@@ -837,7 +873,7 @@ async function main() {
     writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
     const env = results.environment;
     process.stdout.write(`herd bench — ${env.herdCommit?.slice(0, 12) ?? '?'}${env.herdWorkTreeChanged ? ' (work tree changed)' : ''}, dist built ${env.distBuiltAt ?? '?'}, node ${env.node}, ${env.cpus} CPUs, target ${target.name}, autocannon ${env.autocannon}, ${env.wrk ?? 'no wrk'}\n`);
-    process.stdout.write(`load average at start ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${env.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')} ("others CPU%" = CPU used by processes other than the tool and the target, in % of one core)\n`);
+    process.stdout.write(`load average at start ${env.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${env.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')} ("others CPU%" = CPU used by processes other than the tool and the target, and CPU time the hypervisor took from this VM (steal), in % of one core)\n`);
     process.stdout.write(`target: ${target.command}\n`);
     if (results.distBuildsMeasured.length > 1) {
       process.stdout.write(`WARNING: dist/ was rebuilt during the run; herd runs measured ${results.distBuildsMeasured.length} builds (${results.distBuildsMeasured.join(', ')}); see distBuiltAt per run in the results file\n`);
