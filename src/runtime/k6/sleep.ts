@@ -33,6 +33,49 @@ export function abortableSleep(ms: number, signal: AbortLike): Promise<void> {
 
 
 /**
+ * VUs whose sleep ended resume at most RESUMES_PER_TURN per event-loop turn; the others wait
+ * in `resumeQueue` for the next turns. Node runs every expired timer in one go, before it reads
+ * any socket: after a pause (a collection, a busy moment) hundreds of VUs would send their
+ * requests in one turn, and the answers to the first ones would wait unread until the last one
+ * was sent. At 5,000 VUs that was most of a steady p99 of 30–70 ms of http_req_duration,
+ * which herd caused, not the target (15–20 ms with the cap, `npm run bench`, memory-per-vu).
+ */
+const RESUMES_PER_TURN = 32;
+const resumeQueue: Array<Sleeper | undefined> = [];
+let queueHead = 0;
+let drainArmed = false;
+/**
+ * VUs resumed at once since the queue last ran. The count is reset by the queue's setImmediate,
+ * armed only once the count reaches COUNT_FROM: one per turn would be one more callback for
+ * nearly every VU when few resume per turn.
+ */
+let resumedAtOnce = 0;
+const COUNT_FROM = 8;
+
+function armDrain(): void {
+  if (drainArmed) return;
+  drainArmed = true;
+  setImmediate(drainResumeQueue);
+}
+
+function drainResumeQueue(): void {
+  drainArmed = false;
+  resumedAtOnce = 0;
+  const end = Math.min(resumeQueue.length, queueHead + RESUMES_PER_TURN);
+  while (queueHead < end) {
+    const s = resumeQueue[queueHead] as Sleeper;
+    resumeQueue[queueHead++] = undefined;
+    s.resume();
+  }
+  if (queueHead < resumeQueue.length) {
+    armDrain();
+  } else {
+    resumeQueue.length = 0;
+    queueHead = 0;
+  }
+}
+
+/**
  * A VU's sleep(): what one pending sleep needs (timer, abort hook, promise callbacks) lives on
  * this object and is reused by the VU's next sleep, whose timer is re-armed with `refresh()`
  * when the duration is the same as last time. Most scripts sleep once per iteration, and
@@ -57,12 +100,21 @@ export class Sleeper {
       this.ms = -1;
       return;
     }
-    const resolve = this.resolve;
-    this.release();
-    if (resolve !== null) resolve();
+    // Resumed now, or queued past this turn's share (see RESUMES_PER_TURN).
+    this.fired = true;
+    if (resumedAtOnce < RESUMES_PER_TURN && queueHead === resumeQueue.length) {
+      if (++resumedAtOnce >= COUNT_FROM) armDrain();
+      this.resume();
+      return;
+    }
+    resumeQueue.push(this);
+    armDrain();
   };
+  /** Set when the timer ended this sleep and it has not resumed yet (it may wait in the queue). */
+  private fired = false;
   private readonly onAbort = (reason: unknown): void => {
     const reject = this.reject;
+    this.fired = false;
     if (this.timer !== null) clearTimeout(this.timer);
     // A cleared Timeout is not re-armed: the next sleep makes a new one.
     this.timer = null;
@@ -90,6 +142,15 @@ export class Sleeper {
     this.signal = signal;
     watchAbort(signal, this.onAbort);
     return p;
+  }
+
+  /** Ends a sleep whose timer fired; a no-op once it was aborted (a queue entry left behind). */
+  resume(): void {
+    if (!this.fired) return;
+    this.fired = false;
+    const resolve = this.resolve;
+    this.release();
+    if (resolve !== null) resolve();
   }
 
   private release(): void {
