@@ -92,6 +92,8 @@ export class Sleeper {
   private reject: ((reason: unknown) => void) | null = null;
   private signal: AbortLike | null = null;
   private due = 0;
+  /** Set when the timer ended this sleep and it has not resumed yet (it may wait in the queue). */
+  private fired = false;
   private readonly onFire = (): void => {
     const left = this.due - performance.now();
     if (left > 0) {
@@ -110,8 +112,6 @@ export class Sleeper {
     resumeQueue.push(this);
     armDrain();
   };
-  /** Set when the timer ended this sleep and it has not resumed yet (it may wait in the queue). */
-  private fired = false;
   private readonly onAbort = (reason: unknown): void => {
     const reject = this.reject;
     this.fired = false;
